@@ -1,0 +1,26 @@
+// Server configuration: the validated result of the command line, shared by every component.
+
+export type FsyncPolicy = { kind: "never" } | { kind: "batch" } | { kind: "interval"; ms: number };
+
+export interface ServerConfig {
+  /** Instance name, the prefix of every operational message ("LogServer : ..."). */
+  name: string;
+  host: string;
+  /** TCP (Cap'n Proto) port; 0 picks a free port (the bound one is printed). */
+  port: number;
+  /** gRPC port; 0 picks a free port. */
+  grpcPort: number;
+  tcpOnly: boolean;
+  logDir: string;
+  maxFileBytes: number;
+  backupCount: number;
+  /** How long the writer waits for a missing sequence number before writing a gap marker. */
+  gapTimeoutMs: number;
+  /** When written data is forced to disk; see README "Durability". */
+  fsync: FsyncPolicy;
+  /** Bound on formatted-but-unwritten bytes; at it, TCP reads pause and gRPC calls get RESOURCE_EXHAUSTED. */
+  maxPendingBytes: number;
+}
+
+export const MAX_FRAME_BYTES = 10 * 1024 * 1024;
+export const LOG_FILE_NAME = "_main.log";

@@ -1,0 +1,37 @@
+// Hot-path LoggerMsg decoder: packed TCP frame payload -> LogFields byte ranges, no per-message
+// allocation. Layout (schema/logger.capnp): data word 0 holds `level` (UInt16 at byte 0); pointers
+// 0..14 are the Text fields in Field order (src/record/log-fields.ts).
+
+import { FIELD_COUNT, type LogFields } from "../record/log-fields.ts";
+import { MessageReader } from "./message-reader.ts";
+import { Scratch, unpackInto } from "./packed.ts";
+
+// One reader and scratch per process: frames are decoded one at a time on the event loop.
+const scratch = new Scratch(64 * 1024);
+const reader = new MessageReader();
+
+/**
+ * Decode the packed LoggerMsg in `payload[start, end)` into `out`. `out.bytes` becomes the shared
+ * scratch buffer, so the ranges stay valid only until the next decodeLoggerFrame call. Every field
+ * is overwritten (absent/null Text = length 0; no data section = level 0). Throws DecodeError on bad
+ * input and nothing else.
+ */
+export function decodeLoggerFrame(payload: Uint8Array, start: number, end: number, out: LogFields): void {
+  const length = unpackInto(payload, start, end, scratch);
+  reader.load(scratch, length);
+  readLoggerMsg(reader, out);
+}
+
+/** Fill `out` from the LoggerMsg root of the message loaded in `r`. */
+export function readLoggerMsg(r: MessageReader, out: LogFields): void {
+  r.readRootStruct();
+  out.bytes = r.bytes;
+  out.level = r.structDataWords > 0 ? r.bytes[r.structData] | (r.bytes[r.structData + 1] << 8) : 0;
+  const start = out.start;
+  const length = out.length;
+  for (let i = 0; i < FIELD_COUNT; i++) {
+    r.readStructText(i);
+    start[i] = r.textStart;
+    length[i] = r.textLength;
+  }
+}

@@ -1,0 +1,84 @@
+// Starts and stops the server's parts in order: file → writer → sequencer → listeners.
+import { LOG_FILE_NAME, type ServerConfig } from "./config.ts";
+import { OpsLog } from "./ops-log.ts";
+import { RecordSink } from "./pipeline/record-sink.ts";
+import { Sequencer } from "./pipeline/sequencer.ts";
+import { TcpListener } from "./tcp/tcp-listener.ts";
+import { lastSequenceIn } from "./writer/last-sequence.ts";
+import type { LogFile } from "./writer/log-file.ts";
+import { OrderedWriter } from "./writer/ordered-writer.ts";
+import { RotatingFile } from "./writer/rotating-file.ts";
+
+/** A startup failure the operator can act on; main prints it as one sentence and exits 1. */
+export class StartupError extends Error {}
+
+export class LogServer {
+  readonly ops: OpsLog;
+  readonly file: LogFile;
+  writer!: OrderedWriter;
+  sink!: RecordSink;
+  tcp: TcpListener | null = null;
+  #stopping: Promise<void> | null = null;
+
+  constructor(readonly config: ServerConfig) {
+    this.ops = new OpsLog(config.name);
+    this.file = new RotatingFile(config.logDir, LOG_FILE_NAME, config.backupCount);
+  }
+
+  async start(): Promise<void> {
+    const { config, ops } = this;
+    ops.info("starting log server");
+    const firstSequence = this.#firstSequence();
+    try {
+      await this.file.open();
+    } catch (error) {
+      throw new StartupError(`cannot open ${this.file.path} for appending (${(error as NodeJS.ErrnoException).code ?? error}).`);
+    }
+    ops.info(`writing to ${this.file.path}; next sequence number is ${firstSequence}`);
+    this.writer = new OrderedWriter(this.file, {
+      firstSequence,
+      maxFileBytes: config.maxFileBytes,
+      gapTimeoutMs: config.gapTimeoutMs,
+      fsync: config.fsync,
+      maxPendingBytes: config.maxPendingBytes,
+      ops,
+    });
+    this.sink = new RecordSink(new Sequencer(firstSequence), this.writer);
+
+    ops.info("starting server components");
+    this.tcp = new TcpListener({ host: config.host, port: config.port, sink: this.sink, ops });
+    try {
+      this.tcp.start();
+    } catch (error) {
+      throw new StartupError(`cannot listen for TCP on ${config.host}:${config.port} (${(error as Error).message}).`);
+    }
+    ops.info(`TCP server listening on ${formatHostPort(config.host, this.tcp.port)}`);
+    // gRPC: start here (unless config.tcpOnly); print "gRPC server listening on <host:port>".
+    ops.info("all server components started");
+  }
+
+  /** Continue after the highest number on disk: the live file, or the newest backup if the live one is empty. */
+  #firstSequence(): number {
+    const path = this.file.path;
+    const last = lastSequenceIn(path) ?? lastSequenceIn(`${path}.0`);
+    return last === null ? 0 : last + 1;
+  }
+
+  /** Stops accepting, writes everything already received, syncs, closes. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.ops.info("stopping: no new connections; writing what was received");
+      this.tcp?.stopAccepting();
+      // gRPC: stop accepting here (new calls get UNAVAILABLE); in-flight calls are answered once written.
+      this.tcp?.closeConnections();
+      await this.writer?.close();
+      // gRPC: finish shutdown here.
+      this.ops.info(`stopped; last written sequence is ${this.writer?.settled ?? "none"}`);
+    })();
+    return this.#stopping;
+  }
+}
+
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
