@@ -1,5 +1,6 @@
 // Starts and stops the server's parts in order: file → writer → sequencer → listeners.
 import { LOG_FILE_NAME, type ServerConfig } from "./config.ts";
+import { GrpcServer } from "./grpc/grpc-server.ts";
 import { OpsLog } from "./ops-log.ts";
 import { RecordSink } from "./pipeline/record-sink.ts";
 import { Sequencer } from "./pipeline/sequencer.ts";
@@ -18,6 +19,7 @@ export class LogServer {
   writer!: OrderedWriter;
   sink!: RecordSink;
   tcp: TcpListener | null = null;
+  grpc: GrpcServer | null = null;
   #stopping: Promise<void> | null = null;
 
   constructor(readonly config: ServerConfig) {
@@ -53,7 +55,16 @@ export class LogServer {
       throw new StartupError(`cannot listen for TCP on ${config.host}:${config.port} (${(error as Error).message}).`);
     }
     ops.info(`TCP server listening on ${formatHostPort(config.host, this.tcp.port)}`);
-    // gRPC: start here (unless config.tcpOnly); print "gRPC server listening on <host:port>".
+    if (!config.tcpOnly) {
+      this.grpc = new GrpcServer({ host: config.host, port: config.grpcPort, sink: this.sink, ops });
+      let grpcPort: number;
+      try {
+        grpcPort = await this.grpc.start();
+      } catch (error) {
+        throw new StartupError(`cannot listen for gRPC on ${formatHostPort(config.host, config.grpcPort)} (${(error as Error).message}).`);
+      }
+      ops.info(`gRPC server listening on ${formatHostPort(config.host, grpcPort)}`);
+    }
     ops.info("all server components started");
   }
 
@@ -69,10 +80,10 @@ export class LogServer {
     this.#stopping ??= (async () => {
       this.ops.info("stopping: no new connections; writing what was received");
       this.tcp?.stopAccepting();
-      // gRPC: stop accepting here (new calls get UNAVAILABLE); in-flight calls are answered once written.
+      this.grpc?.stopAccepting();
       this.tcp?.closeConnections();
       await this.writer?.close();
-      // gRPC: finish shutdown here.
+      await this.grpc?.shutdown();
       this.ops.info(`stopped; last written sequence is ${this.writer?.settled ?? "none"}`);
     })();
     return this.#stopping;

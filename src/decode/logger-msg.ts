@@ -6,15 +6,17 @@ import { FIELD_COUNT, type LogFields } from "../record/log-fields.ts";
 import { MessageReader } from "./message-reader.ts";
 import { Scratch, unpackInto } from "./packed.ts";
 
-// One reader and scratch per process: frames are decoded one at a time on the event loop.
+// One reader and scratch per process: frames are decoded one at a time on the event loop. The scratch
+// keeps the size of the largest message seen (at most MAX_UNPACKED_BYTES, see packed.ts).
 const scratch = new Scratch(64 * 1024);
 const reader = new MessageReader();
 
 /**
  * Decode the packed LoggerMsg in `payload[start, end)` into `out`. `out.bytes` becomes the shared
  * scratch buffer, so the ranges stay valid only until the next decodeLoggerFrame call. Every field
- * is overwritten (absent/null Text = length 0; no data section = level 0). Throws DecodeError on bad
- * input and nothing else.
+ * is overwritten (absent/null Text = length 0; no data section = level 0; a level above 11 is passed
+ * through as its number). Throws DecodeError on bad input, after which `out` may be half-written and
+ * must be discarded. (A start/end outside `payload` is a caller bug and throws RangeError.)
  */
 export function decodeLoggerFrame(payload: Uint8Array, start: number, end: number, out: LogFields): void {
   const length = unpackInto(payload, start, end, scratch);
@@ -27,11 +29,5 @@ export function readLoggerMsg(r: MessageReader, out: LogFields): void {
   r.readRootStruct();
   out.bytes = r.bytes;
   out.level = r.structDataWords > 0 ? r.bytes[r.structData] | (r.bytes[r.structData + 1] << 8) : 0;
-  const start = out.start;
-  const length = out.length;
-  for (let i = 0; i < FIELD_COUNT; i++) {
-    r.readStructText(i);
-    start[i] = r.textStart;
-    length[i] = r.textLength;
-  }
+  r.readStructTexts(out.start, out.length, FIELD_COUNT);
 }

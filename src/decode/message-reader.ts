@@ -2,22 +2,26 @@
 // (https://capnproto.org/encoding.html). Used by the LoggerMsg hot path and the HelloMsg handshake.
 //
 // To allocate nothing per message, results are returned in reused fields of the reader ("registers")
-// instead of objects. All offsets are absolute byte offsets into `bytes`; bounds are checked per
-// segment, as Cap'n Proto requires (an object may not straddle or leave its segment).
+// instead of objects. readStructTexts handles the common case (near byte-list pointers) inline and
+// falls back to the general readText for everything else, so there is one set of rules. All offsets
+// are absolute byte offsets into `bytes`; bounds are checked per segment, as Cap'n Proto requires (an
+// object may not straddle or leave its segment).
 //
-// Strictness, compared with the capnp-es reference reader (the C++ implementation is stricter still in
-// places, and we follow it):
-// - the segment table must describe exactly the bytes present (no trailing bytes), at most 512 segments;
+// Stricter than the capnp-es reference reader (mostly matching Cap'n Proto C++):
+// - the segment table must describe exactly the bytes present, < 512 segments (C++ limit). Trailing
+//   bytes are our own rule: a frame holds one message, so extra bytes mean a framing bug upstream;
 // - far pointers are followed one hop (or one double-far landing pad); a landing pad that is itself a
-//   far pointer is rejected, so cyclic far pointers cannot loop;
+//   far pointer is rejected (as in C++), so cyclic far pointers cannot loop;
 // - the first word of a double-far landing pad must be a plain far pointer (as in C++);
+// - a struct must lie wholly inside its segment (capnp-es only checks the bytes it happens to read);
 // - Text must be a byte list ending in NUL (as in C++); capnp-es does not check the NUL;
-// - the Text fields of one message may not add up to more bytes than the message (traversal limit).
+// - the Text fields of one message may not add up to more bytes than the message, so aliased pointers
+//   cannot amplify a 10 MiB frame into 150 MiB of output (in the spirit of C++'s traversal limit).
 
 import { DecodeError } from "./decode-error.ts";
 import type { Scratch } from "./packed.ts";
 
-/** Cap'n Proto C++ rejects messages with this many segments or more; a log record needs a handful. */
+/** Like Cap'n Proto C++, reject messages with this many segments or more; a log record needs a handful. */
 export const MAX_SEGMENTS = 512;
 
 const KIND_STRUCT = 0;
@@ -70,8 +74,8 @@ export class MessageReader {
     if (byteLength < 8) throw new DecodeError("segment-table", "message shorter than one word");
     const words = this.words;
     const count = (words[0] >>> 0) + 1;
-    if (count > MAX_SEGMENTS) {
-      throw new DecodeError("segment-table", `${count} segments (limit ${MAX_SEGMENTS})`);
+    if (count >= MAX_SEGMENTS) {
+      throw new DecodeError("segment-table", `${count} segments (limit ${MAX_SEGMENTS - 1})`);
     }
     // Table: count word + one size per segment, padded to a whole word.
     const tableBytes = ((count >> 1) + 1) * 8;
@@ -140,6 +144,47 @@ export class MessageReader {
       return;
     }
     this.readText(this.structSeg, this.structPointers + index * 8);
+  }
+
+  /**
+   * Read Text pointers 0..count-1 of the current struct into `start`/`length` (NUL excluded); pointers
+   * the struct does not have read as "". Hot path: near byte-list pointers are handled inline; anything
+   * else (null, far, or invalid) goes through readText, which also produces the right error.
+   */
+  readStructTexts(start: Int32Array, length: Int32Array, count: number): void {
+    const words = this.words;
+    const bytes = this.bytes;
+    const seg = this.structSeg;
+    const segLo = this.segStart[seg];
+    const segHi = this.segEnd[seg];
+    const n = Math.min(count, this.structPointerCount);
+    let budget = this.textBudget;
+    let ptr = this.structPointers;
+    for (let i = 0; i < n; i++, ptr += 8) {
+      const lo = words[ptr >> 2];
+      const hi = words[(ptr >> 2) + 1];
+      if (lo === 0 && hi === 0) {
+        start[i] = length[i] = 0;
+        continue;
+      }
+      if ((lo & 3) === KIND_LIST && (hi & 7) === ELEMENT_SIZE_BYTE) {
+        const content = ptr + 8 + (lo >> 2) * 8;
+        const size = hi >>> 3;
+        if (content >= segLo && content + size <= segHi && size > 0 && size <= budget && bytes[content + size - 1] === 0) {
+          budget -= size;
+          start[i] = content;
+          length[i] = size - 1;
+          continue;
+        }
+      }
+      this.textBudget = budget;
+      this.readText(seg, ptr);
+      budget = this.textBudget;
+      start[i] = this.textStart;
+      length[i] = this.textLength;
+    }
+    this.textBudget = budget;
+    for (let i = n; i < count; i++) start[i] = length[i] = 0;
   }
 
   /** Read a Text pointer at byte `ptr` of segment `seg` into textStart/textLength (NUL excluded). */

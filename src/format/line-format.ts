@@ -6,6 +6,7 @@
 //   "\" → "\\", LF → "\n", CR → "\r", other control bytes (0x00–0x1f except TAB, and 0x7f) → "\xHH".
 // Everything else, including UTF-8, is copied byte for byte.
 import { Field, type LogFields } from "../record/log-fields.ts";
+import { copyBytes, NATIVE_COPY_MIN_BYTES } from "../byte-copy.ts";
 import type { ByteBuffer } from "./byte-buffer.ts";
 
 export const COLUMN_WIDTH = {
@@ -37,46 +38,60 @@ export function levelName(level: number): string {
   return LEVEL_NAMES[level] ?? String(level);
 }
 
-/** Metadata keys, in output order, with the field each one shows. */
-const METADATA: ReadonlyArray<readonly [Uint8Array, Field]> = [
-  [encoder.encode(" mod="), Field.module],
-  [encoder.encode(" path="), Field.pathName],
-  [encoder.encode(" pid="), Field.processId],
-  [encoder.encode(" pname="), Field.processName],
-  [encoder.encode(" tid="), Field.threadId],
-  [encoder.encode(" tname="), Field.threadName],
-  [encoder.encode(" svc="), Field.serviceName],
-  [encoder.encode(" stack="), Field.stackTrace],
+/** Metadata fields in output order, and the key written before each (parallel arrays: no per-record destructuring). */
+const METADATA_FIELDS: readonly Field[] = [
+  Field.module, Field.pathName, Field.processId, Field.processName,
+  Field.threadId, Field.threadName, Field.serviceName, Field.stackTrace,
 ];
+const METADATA_KEYS: readonly Uint8Array[] = [" mod=", " path=", " pid=", " pname=", " tid=", " tname=", " svc=", " stack="].map(
+  (key) => encoder.encode(key),
+);
 const METADATA_OPEN = encoder.encode(" [metadata:");
 
 /** Worst case growth of escaping: one byte becomes "\xHH". */
 const MAX_ESCAPE_FACTOR = 4;
+
+/** True for bytes that cannot go into a line as they are (see the escaping rules above). */
+function needsEscape(b: number): boolean {
+  return (b < 0x20 && b !== 0x09) || b === BACKSLASH || b === 0x7f;
+}
 
 /** Writes `fields[field]` escaped; returns the number of bytes the value produced. */
 function writeEscaped(out: ByteBuffer, fields: LogFields, field: number): number {
   const src = fields.bytes;
   const start = fields.start[field];
   const end = start + fields.length[field];
+  // Common case: nothing to escape, so the value is one straight copy.
+  let clean = start;
+  while (clean < end && !needsEscape(src[clean])) clean++;
+  if (clean === end) {
+    out.ensure(end - start);
+    const o = out.pos;
+    if (end - start >= NATIVE_COPY_MIN_BYTES) copyBytes(src, start, end, out.bytes, o);
+    else {
+      const dst = out.bytes;
+      for (let i = start, k = o; i < end; i++, k++) dst[k] = src[i];
+    }
+    out.pos = o + (end - start);
+    return end - start;
+  }
   out.ensure((end - start) * MAX_ESCAPE_FACTOR);
   const dst = out.bytes;
   let o = out.pos;
   for (let i = start; i < end; i++) {
     const b = src[i];
-    if (b > 0x1f && b !== BACKSLASH && b !== 0x7f) {
+    if (!needsEscape(b)) {
       dst[o++] = b;
-    } else if (b === 0x09) {
-      dst[o++] = b;
-    } else {
-      dst[o++] = BACKSLASH;
-      if (b === BACKSLASH) dst[o++] = BACKSLASH;
-      else if (b === NEWLINE) dst[o++] = 0x6e; // n
-      else if (b === 0x0d) dst[o++] = 0x72; // r
-      else {
-        dst[o++] = 0x78; // x
-        dst[o++] = HEX[b >> 4];
-        dst[o++] = HEX[b & 15];
-      }
+      continue;
+    }
+    dst[o++] = BACKSLASH;
+    if (b === BACKSLASH) dst[o++] = BACKSLASH;
+    else if (b === NEWLINE) dst[o++] = 0x6e; // n
+    else if (b === 0x0d) dst[o++] = 0x72; // r
+    else {
+      dst[o++] = 0x78; // x
+      dst[o++] = HEX[b >> 4];
+      dst[o++] = HEX[b & 15];
     }
   }
   const written = o - out.pos;
@@ -167,14 +182,14 @@ export function formatLine(out: ByteBuffer, sequence: number, fields: LogFields)
   writeEscaped(out, fields, Field.message);
 
   let metadataOpen = false;
-  for (let i = 0; i < METADATA.length; i++) {
-    const [key, field] = METADATA[i];
+  for (let i = 0; i < METADATA_FIELDS.length; i++) {
+    const field = METADATA_FIELDS[i];
     if (fields.length[field] === 0) continue;
     if (!metadataOpen) {
       writeAscii(out, METADATA_OPEN);
       metadataOpen = true;
     }
-    writeAscii(out, key);
+    writeAscii(out, METADATA_KEYS[i]);
     writeEscaped(out, fields, field);
   }
   out.ensure(2);

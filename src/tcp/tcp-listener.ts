@@ -35,8 +35,8 @@ export class TcpListener {
     this.#server = Bun.listen<Connection>({
       hostname: this.options.host,
       port: this.options.port,
-      binaryType: "uint8array",
       socket: {
+        binaryType: "uint8array",
         open(socket) {
           socket.data = new Connection(`${socket.remoteAddress}:${socket.remotePort}`, sink);
           connections.add(socket);

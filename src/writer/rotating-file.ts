@@ -4,7 +4,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { LogFile } from "./log-file.ts";
 
-const writeAsync = promisify(fs.write) as (fd: number, buffer: Uint8Array, offset: number, length: number) => Promise<number>;
+/** fs.write's own promisified form resolves to an object; the byte count is all the writer needs. */
+function writeAsync(fd: number, buffer: Uint8Array, offset: number, length: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.write(fd, buffer, offset, length, null, (error, written) => (error ? reject(error) : resolve(written)));
+  });
+}
 const fsyncAsync = promisify(fs.fsync);
 const closeAsync = promisify(fs.close);
 
