@@ -84,7 +84,7 @@ const knownFlags = new Set(
 /** citty ignores unknown flags; a typo such as --prot must not silently start on the default port. */
 export function rejectUnknownFlags(rawArgs: readonly string[]): void {
   for (const arg of rawArgs) {
-    if (!arg.startsWith("-")) continue;
+    if (!arg.startsWith("-") || /^-\d/.test(arg)) continue; // a value such as -1, judged by its flag
     const name = arg.replace(/^--?/, "").replace(/=.*$/, "").replace(/^no-/, "");
     if (!knownFlags.has(name)) throw new UsageError(`unknown option ${arg.replace(/=.*$/, "")} (see --help).`);
   }

@@ -6,15 +6,7 @@ import { LogServer, StartupError } from "./server.ts";
 
 const command = defineServerCommand(async (config) => {
   const server = new LogServer(config);
-  try {
-    await server.start();
-  } catch (error) {
-    if (error instanceof StartupError) {
-      console.error(`${config.name} : error: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  // Handlers go in before anything is bound, so a signal right after the startup messages is never missed.
   const shutdown = (signal: string) => {
     server.ops.info(`received ${signal}`);
     server.stop().then(
@@ -27,9 +19,16 @@ const command = defineServerCommand(async (config) => {
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGHUP", () => {
-    void server.writer.reopen();
-  });
+  process.on("SIGHUP", () => void server.reopen());
+  try {
+    await server.start();
+  } catch (error) {
+    if (error instanceof StartupError) {
+      server.ops.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
 });
 
 await runMain(command);

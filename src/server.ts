@@ -75,6 +75,12 @@ export class LogServer {
     return last === null ? 0 : last + 1;
   }
 
+  /** SIGHUP: reopen _main.log after an external logrotate moved it. */
+  async reopen(): Promise<void> {
+    if (!this.writer) return;
+    await this.writer.reopen();
+  }
+
   /** Stops accepting, writes everything already received, syncs, closes. Safe to call more than once. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {

@@ -126,9 +126,6 @@ export function lineMessage(line: string): string {
   return rest;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** A client that sends raw bytes as the request (to send what a correct client never would). */
 export class RawClient {

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Subprocess } from "bun";
+import { allLines } from "./writer-harness.ts";
 
 export const REPO = path.resolve(import.meta.dir, "../..");
 export const MAIN = path.join(REPO, "src/main.ts");
@@ -51,8 +52,9 @@ export class ServerProcess {
     return existsSync(this.logFile) ? readFileSync(this.logFile, "utf8") : "";
   }
 
+  /** Every line written, across rotated backups (oldest first) and the live file. */
   logLines(): string[] {
-    return this.readLog().split("\n").filter((line) => line !== "");
+    return existsSync(this.logFile) ? allLines(this.logDir) : [];
   }
 
   async waitFor(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
