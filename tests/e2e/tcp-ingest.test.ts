@@ -2,27 +2,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { connectTcp, type ServerProcess, sendTcp, startServer, writeAll } from "../support/server-process.ts";
 import { concat, HEARTBEAT, helloFrame, logFrame } from "../support/frames.ts";
+import { checkNumberedRecords } from "../support/numbered-records.ts";
 
 let server: ServerProcess | null = null;
 afterEach(async () => {
   await server?.stop();
   server = null;
 });
-
-/** Checks the contract of the file: sequence numbers from `first`, strictly +1, and per-connection send order. */
-export function checkNumberedRecords(lines: string[], connections: number, perConnection: number, first = 0): void {
-  expect(lines).toHaveLength(connections * perConnection);
-  const next = new Array(connections).fill(0);
-  lines.forEach((line, i) => {
-    expect(Number(line.split(" ", 1)[0])).toBe(first + i);
-    const match = /conn=(\d+) n=(\d+)/.exec(line);
-    expect(match).not.toBeNull();
-    const [conn, n] = [Number(match?.[1]), Number(match?.[2])];
-    expect(n).toBe(next[conn]);
-    next[conn]++;
-  });
-  expect(next).toEqual(new Array(connections).fill(perConnection));
-}
 
 function numbered(conn: number, n: number): Uint8Array {
   return logFrame({ timestamp: "2026-05-18T10:00:00.123456789Z", hostname: `host${conn}`, loggerName: "load", level: 3, message: `conn=${conn} n=${n}` });
