@@ -15,6 +15,11 @@ export const cliArgs = {
   port: { type: "string", default: "9020", description: "TCP (Cap'n Proto) port; 0 picks a free one." },
   grpc_port: { type: "string", default: "9021", description: "gRPC port; 0 picks a free one." },
   tcp_only: { type: "boolean", default: false, description: "Run the TCP server only; start no gRPC server." },
+  metrics_port: {
+    type: "string",
+    default: "9022",
+    description: "HTTP port of /metrics (Prometheus), /healthz and /readyz on --host; 0 starts no metrics server.",
+  },
   log_dir: {
     type: "string",
     description: "Directory of _main.log and its backups (default: logs/ beside the executable; ./logs under `bun run`).",
@@ -30,6 +35,18 @@ export const cliArgs = {
     type: "string",
     default: String(64 * 1024 * 1024),
     description: "Bound on records received but not yet written; at it TCP reads pause and gRPC calls get RESOURCE_EXHAUSTED.",
+  },
+  first_frame_timeout: {
+    type: "string",
+    default: "5",
+    description: "Seconds a new TCP connection has to send its first complete frame (a heartbeat counts) before it is closed.",
+  },
+  idle_timeout: { type: "string", default: "60", description: "Seconds of silence (heartbeats count as activity) after which a TCP connection is closed." },
+  max_connections: { type: "string", default: "4096", description: "Concurrent TCP connections allowed; further ones are refused and logged." },
+  shutdown_timeout: {
+    type: "string",
+    default: "10",
+    description: "Seconds SIGTERM/SIGINT may take to read what clients already sent and write it all before exiting.",
   },
   fsync: {
     type: "string",
@@ -64,6 +81,16 @@ export function parseFsyncPolicy(raw: string | undefined): FsyncPolicy {
   const match = /^interval:(\d+)$/.exec(text);
   if (match && Number(match[1]) >= 1 && Number(match[1]) <= 3_600_000) return { kind: "interval", ms: Number(match[1]) };
   throw new UsageError(`--fsync must be never, batch or interval:<ms> with 1 to 3600000 ms, got "${raw ?? ""}".`);
+}
+
+/** A duration flag in seconds (decimals allowed, e.g. 0.5), returned in milliseconds. */
+function secondsFlag(flag: string, raw: string | undefined, min: number, max: number): number {
+  const text = (raw ?? "").trim();
+  const value = Number(text);
+  if (text === "" || !Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`--${flag} must be a number of seconds from ${min} to ${max}, got "${raw ?? ""}".`);
+  }
+  return Math.round(value * 1000);
 }
 
 function writableDirectory(dir: string): string {
@@ -101,10 +128,15 @@ export function toServerConfig(args: ParsedArgs): ServerConfig {
     port: integerFlag("port", args.port, 0, 65535),
     grpcPort: integerFlag("grpc_port", args.grpc_port, 0, 65535),
     tcpOnly: args.tcp_only,
+    metricsPort: integerFlag("metrics_port", args.metrics_port, 0, 65535),
     maxFileBytes: integerFlag("max_file_bytes", args.max_file_bytes, 1, Number.MAX_SAFE_INTEGER),
     backupCount: integerFlag("backup_count", args.backup_count, 0, 1000),
     gapTimeoutMs: integerFlag("gap_timeout_ms", args.gap_timeout_ms, 1, 3_600_000),
     fsync: parseFsyncPolicy(args.fsync),
+    firstFrameTimeoutMs: secondsFlag("first_frame_timeout", args.first_frame_timeout, 0.05, 3600),
+    idleTimeoutMs: secondsFlag("idle_timeout", args.idle_timeout, 0.05, 86_400),
+    maxConnections: integerFlag("max_connections", args.max_connections, 1, 1_000_000),
+    shutdownTimeoutMs: secondsFlag("shutdown_timeout", args.shutdown_timeout, 0.1, 3600),
     maxPendingBytes: integerFlag("max_pending_bytes", args.max_pending_bytes, 1024 * 1024, Number.MAX_SAFE_INTEGER),
     logDir: writableDirectory(args.log_dir ?? defaultLogDir()),
   };

@@ -20,6 +20,16 @@ export interface ServerConfig {
   fsync: FsyncPolicy;
   /** Bound on formatted-but-unwritten bytes; at it, TCP reads pause and gRPC calls get RESOURCE_EXHAUSTED. */
   maxPendingBytes: number;
+  /** HTTP port of /metrics, /healthz and /readyz on --host; 0 starts no metrics server. */
+  metricsPort: number;
+  /** A TCP connection with no complete first frame (heartbeats count) after this long is closed. */
+  firstFrameTimeoutMs: number;
+  /** A TCP connection that sends nothing at all (heartbeats count) for this long is closed. */
+  idleTimeoutMs: number;
+  /** Concurrent TCP connections allowed; more are refused with a log line. */
+  maxConnections: number;
+  /** SIGTERM/SIGINT: how long reading what clients already sent and writing it may take before exit. */
+  shutdownTimeoutMs: number;
 }
 
 export const MAX_FRAME_BYTES = 10 * 1024 * 1024;

@@ -10,7 +10,7 @@ const command = defineServerCommand(async (config) => {
   const shutdown = (signal: string) => {
     server.ops.info(`received ${signal}`);
     server.stop().then(
-      () => process.exit(0),
+      (everythingWritten) => process.exit(everythingWritten ? 0 : 1),
       (error) => {
         server.ops.error(`shutdown failed: ${error instanceof Error ? error.message : error}`);
         process.exit(1);
@@ -25,6 +25,7 @@ const command = defineServerCommand(async (config) => {
   } catch (error) {
     if (error instanceof StartupError) {
       server.ops.error(error.message);
+      server.lock.release();
       process.exit(1);
     }
     throw error;

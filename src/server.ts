@@ -9,6 +9,7 @@ import { lastSequenceIn } from "./writer/last-sequence.ts";
 import type { LogFile } from "./writer/log-file.ts";
 import { OrderedWriter } from "./writer/ordered-writer.ts";
 import { RotatingFile } from "./writer/rotating-file.ts";
+import { DirLock, DirLockError } from "./writer/dir-lock.ts";
 
 /** A startup failure the operator can act on; main prints it as one sentence and exits 1. */
 export class StartupError extends Error {}
@@ -20,16 +21,30 @@ export class LogServer {
   sink!: RecordSink;
   tcp: TcpListener | null = null;
   grpc: GrpcServer | null = null;
-  #stopping: Promise<void> | null = null;
+  #stopping: Promise<boolean> | null = null;
 
-  constructor(readonly config: ServerConfig) {
-    this.ops = new OpsLog(config.name);
-    this.file = new RotatingFile(config.logDir, LOG_FILE_NAME, config.backupCount);
+  readonly lock: DirLock;
+
+  /** `parts.file` replaces the real _main.log (tests use slow or failing files). */
+  constructor(
+    readonly config: ServerConfig,
+    parts: { file?: LogFile; ops?: OpsLog } = {},
+  ) {
+    this.ops = parts.ops ?? new OpsLog(config.name);
+    this.file = parts.file ?? new RotatingFile(config.logDir, LOG_FILE_NAME, config.backupCount);
+    this.lock = new DirLock(config.logDir);
   }
 
   async start(): Promise<void> {
     const { config, ops } = this;
     ops.info("starting log server");
+    try {
+      const staleOwner = this.lock.acquire();
+      if (staleOwner !== null) ops.warn(`took over the lock of log_server pid ${staleOwner}, which is no longer running`);
+    } catch (error) {
+      if (error instanceof DirLockError) throw new StartupError(error.message);
+      throw error;
+    }
     const firstSequence = this.#firstSequence();
     try {
       await this.file.open();
@@ -48,7 +63,15 @@ export class LogServer {
     this.sink = new RecordSink(new Sequencer(firstSequence), this.writer);
 
     ops.info("starting server components");
-    this.tcp = new TcpListener({ host: config.host, port: config.port, sink: this.sink, ops });
+    this.tcp = new TcpListener({
+      host: config.host,
+      port: config.port,
+      sink: this.sink,
+      ops,
+      firstFrameTimeoutMs: config.firstFrameTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      maxConnections: config.maxConnections,
+    });
     try {
       this.tcp.start();
     } catch (error) {
@@ -81,18 +104,42 @@ export class LogServer {
     await this.writer.reopen();
   }
 
-  /** Stops accepting, writes everything already received, syncs, closes. Safe to call more than once. */
-  stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      this.ops.info("stopping: no new connections; writing what was received");
-      this.tcp?.stopAccepting();
-      this.grpc?.stopAccepting();
-      this.tcp?.closeConnections();
-      await this.writer?.close();
-      await this.grpc?.shutdown();
-      this.ops.info(`stopped; last written sequence is ${this.writer?.settled ?? "none"}`);
-    })();
+  get stopping(): boolean {
+    return this.#stopping !== null;
+  }
+
+  /**
+   * SIGTERM/SIGINT: accept nothing new, read what connected clients already sent, write and fsync
+   * everything, release the lock. Resolves true when all of it was written within --shutdown_timeout.
+   * Safe to call more than once.
+   */
+  stop(): Promise<boolean> {
+    this.#stopping ??= this.#stop();
     return this.#stopping;
+  }
+
+  async #stop(): Promise<boolean> {
+    const started = performance.now();
+    const deadline = started + this.config.shutdownTimeoutMs;
+    this.ops.info("stopping: no new connections; reading what clients already sent, then writing it all");
+    this.grpc?.stopAccepting();
+    // Reading gets at most half the time, so writing what was read always has the rest.
+    await this.tcp?.drain(started + this.config.shutdownTimeoutMs / 2);
+    const written = await Promise.race([
+      (this.writer?.close() ?? Promise.resolve()).then(() => true),
+      Bun.sleep(Math.max(0, deadline - performance.now())).then(() => false),
+    ]);
+    await this.grpc?.shutdown();
+    if (!written) {
+      this.ops.error(
+        `shutdown timeout (${this.config.shutdownTimeoutMs / 1000} s): ${this.writer.pendingRecords} records (${this.writer.pendingBytes} bytes) ` +
+          `were received but could not be written to ${this.file.path}; they are lost`,
+      );
+      return false;
+    }
+    this.lock.release();
+    this.ops.info(`stopped; last written sequence is ${this.writer?.settled ?? "none"}`);
+    return true;
   }
 }
 

@@ -28,6 +28,7 @@ export function decodeLoggerFrame(payload: Uint8Array, start: number, end: numbe
 export function readLoggerMsg(r: MessageReader, out: LogFields): void {
   r.readRootStruct();
   out.bytes = r.bytes;
+  out.words = r.words;
   out.level = r.structDataWords > 0 ? r.bytes[r.structData] | (r.bytes[r.structData + 1] << 8) : 0;
   r.readStructTexts(out.start, out.length, FIELD_COUNT);
 }

@@ -3,21 +3,29 @@
 
 export class ByteBuffer {
   bytes: Uint8Array;
+  /**
+   * The same memory as `bytes`, as little-endian 32-bit words (`words[i]` = bytes 4i..4i+3), replaced
+   * together with `bytes`. The line formatter stores whole words through it. The capacity is always a
+   * multiple of 4, and bytes at and after `pos` are scratch: writers may fill them ahead of `pos`.
+   */
+  words: Int32Array;
   pos = 0;
 
   constructor(initialCapacity = 64 * 1024) {
-    this.bytes = new Uint8Array(initialCapacity);
+    this.bytes = new Uint8Array(roundUpTo4(Math.max(initialCapacity, 4)));
+    this.words = new Int32Array(this.bytes.buffer);
   }
 
   /** Makes room for `n` more bytes; growth doubles, so appends are amortised O(1). */
   ensure(n: number): void {
     const need = this.pos + n;
     if (need <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
+    let size = Math.max(this.bytes.length * 2, 64);
     while (size < need) size *= 2;
     const grown = new Uint8Array(size);
     grown.set(this.bytes.subarray(0, this.pos));
     this.bytes = grown;
+    this.words = new Int32Array(grown.buffer);
   }
 
   /** Appends raw bytes (no escaping). */
@@ -38,6 +46,13 @@ export class ByteBuffer {
   /** Drops everything; keeps the capacity unless it grew past `keepCapacity` (a one-off huge batch). */
   reset(keepCapacity = 8 * 1024 * 1024): void {
     this.pos = 0;
-    if (this.bytes.length > keepCapacity) this.bytes = new Uint8Array(keepCapacity);
+    if (this.bytes.length > keepCapacity) {
+      this.bytes = new Uint8Array(roundUpTo4(keepCapacity));
+      this.words = new Int32Array(this.bytes.buffer);
+    }
   }
+}
+
+function roundUpTo4(n: number): number {
+  return (n + 3) & ~3;
 }

@@ -26,6 +26,13 @@ export const FIELD_COUNT = 15;
 export class LogFields {
   /** Buffer the ranges point into; decoders may swap it (e.g. a grown scratch buffer). */
   bytes: Uint8Array = new Uint8Array(0);
+  /**
+   * Optional: the same memory as `bytes` as little-endian 32-bit words (`words[i]` = bytes 4i..4i+3),
+   * or null. Lets the formatter read 4-byte-aligned fields a word at a time. Whoever sets `bytes` to
+   * another buffer must set this too (null is always correct); the formatter ignores a view of
+   * different memory.
+   */
+  words: Int32Array | null = null;
   /** Start offset of each field in `bytes`. */
   readonly start = new Int32Array(FIELD_COUNT);
   /** Byte length of each field (0 = empty / absent). Never includes a Cap'n Proto NUL terminator. */

@@ -18,8 +18,11 @@ export class Connection implements FrameHandler {
   records = 0;
   /** Set once the connection is being closed for a bad frame; later reads are ignored. */
   closed = false;
+  readonly openedAt = performance.now();
   /** Last time any bytes arrived (heartbeats count), for idle timeouts. */
-  lastActivity = performance.now();
+  lastActivity = this.openedAt;
+  /** A complete frame (a heartbeat counts) has arrived: the first-frame deadline no longer applies. */
+  sawFirstFrame = false;
 
   constructor(
     readonly peer: string,
@@ -33,9 +36,12 @@ export class Connection implements FrameHandler {
     return this.identity ? `${this.identity} (${this.peer})` : this.peer;
   }
 
-  onHeartbeat(): void {}
+  onHeartbeat(): void {
+    this.sawFirstFrame = true;
+  }
 
   onFrame(bytes: Uint8Array, start: number, end: number): void {
+    this.sawFirstFrame = true;
     if (this.parser.frames === 1 && isUnpackedHello(bytes, start, end)) {
       const hello = decodeHelloFrame(bytes, start, end);
       this.identity = `${hello.fromName || "?"}@${hello.fromHost || "?"}`;

@@ -26,7 +26,7 @@ export class FrameParser {
   /** The frame being assembled across reads, or null. */
   #partial: Uint8Array | null = null;
   #partialFill = 0;
-  /** Frames delivered so far (heartbeats not counted); names the bad frame in errors. */
+  /** Frames started so far (heartbeats not counted); the current one is #frames, which names a bad frame in errors. */
   frames = 0;
 
   constructor(
@@ -63,12 +63,12 @@ export class FrameParser {
       this.handler.onHeartbeat();
       return i;
     }
+    this.frames++;
     if (length > this.maxFrameBytes) {
-      throw new FrameError("oversize", `frame #${this.frames + 1} declares ${length} bytes, over the ${this.maxFrameBytes}-byte limit`);
+      throw new FrameError("oversize", `frame #${this.frames} declares ${length} bytes, over the ${this.maxFrameBytes}-byte limit`);
     }
     const available = chunk.length - i;
     if (available >= length) {
-      this.frames++;
       this.handler.onFrame(chunk, i, i + length);
       return i + length;
     }
@@ -97,7 +97,6 @@ export class FrameParser {
     if (this.#partialFill === partial.length) {
       this.#partial = null;
       this.#partialFill = 0;
-      this.frames++;
       this.handler.onFrame(partial, 0, partial.length);
     }
     return take;

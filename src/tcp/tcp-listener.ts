@@ -1,5 +1,7 @@
 // The TCP (Cap'n Proto) ingest server: Bun.listen with one handler object for every socket and the
-// per-client state in socket.data. Reads are handed to the frame parser as they arrive.
+// per-client state in socket.data. Reads go straight to the connection's frame parser. Also enforces
+// the connection rules: a cap on concurrent connections, a deadline for the first frame, an idle
+// timeout, and backpressure (stop reading while the writer's backlog is at its bound).
 import type { Socket, TCPSocketListener } from "bun";
 import type { OpsLog } from "../ops-log.ts";
 import type { RecordSink } from "../pipeline/record-sink.ts";
@@ -10,15 +12,24 @@ export interface TcpListenerOptions {
   port: number;
   sink: RecordSink;
   ops: OpsLog;
+  firstFrameTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
 }
+
+/** During shutdown a connection counts as drained once it has sent nothing for this long. */
+const SHUTDOWN_QUIET_MS = 150;
 
 export class TcpListener {
   #server: TCPSocketListener<Connection> | null = null;
   readonly connections = new Set<Socket<Connection>>();
-  /** Frames rejected, by reason (for /metrics). */
+  /** Frames rejected, by reason (for /metrics); timeouts and refusals are counted here too. */
   readonly rejected = new Map<string, number>();
   /** Sockets not being read because the writer's backlog is at its bound. */
   readonly paused = new Set<Socket<Connection>>();
+  #sweepTimer: ReturnType<typeof setInterval> | null = null;
+  #refusing = false;
+  #draining = false;
 
   constructor(readonly options: TcpListenerOptions) {}
 
@@ -27,11 +38,10 @@ export class TcpListener {
   }
 
   start(): void {
-    const { sink, ops } = this.options;
-    const connections = this.connections;
     const listener = this;
+    const { sink } = this.options;
     const writer = sink.writer;
-    writer.onResume(() => listener.#resumeAll());
+    writer.onResume(() => this.#resumeAll());
     this.#server = Bun.listen<Connection>({
       hostname: this.options.host,
       port: this.options.port,
@@ -39,7 +49,7 @@ export class TcpListener {
         binaryType: "uint8array",
         open(socket) {
           socket.data = new Connection(`${socket.remoteAddress}:${socket.remotePort}`, sink);
-          connections.add(socket);
+          listener.#admit(socket);
         },
         data(socket, chunk) {
           const connection = socket.data;
@@ -52,22 +62,57 @@ export class TcpListener {
             return;
           }
           // What was read is always accepted in full; at the bound, stop reading until the backlog drains.
-          if (writer.saturated) listener.#pause(socket);
+          if (writer.saturated && !listener.#draining) listener.#pause(socket);
         },
         close(socket) {
-          connections.delete(socket);
+          listener.connections.delete(socket);
           listener.paused.delete(socket);
+          if (listener.#refusing && listener.connections.size < listener.options.maxConnections) listener.#refusing = false;
         },
         error(socket, error) {
-          ops.warn(`connection from ${socket.data?.describe() ?? "unknown client"} failed: ${error.message}`);
+          listener.options.ops.warn(`connection from ${socket.data?.describe() ?? "unknown client"} failed: ${error.message}`);
         },
       },
     });
+    const sweepEvery = Math.max(10, Math.min(1000, this.options.firstFrameTimeoutMs / 4, this.options.idleTimeoutMs / 4));
+    this.#sweepTimer = setInterval(() => this.#closeTimedOut(), sweepEvery);
+    this.#sweepTimer.unref?.();
+  }
+
+  #admit(socket: Socket<Connection>): void {
+    if (this.connections.size >= this.options.maxConnections) {
+      if (!this.#refusing) {
+        this.#refusing = true;
+        this.options.ops.warn(
+          `refusing new TCP connections: --max_connections ${this.options.maxConnections} reached (first refused: ${socket.data.peer})`,
+        );
+      }
+      this.#count("max-connections");
+      socket.data.closed = true;
+      socket.terminate();
+      return;
+    }
+    this.connections.add(socket);
+  }
+
+  /** Closes connections that broke the first-frame deadline or went silent; paused ones are exempt (we stopped reading them). */
+  #closeTimedOut(): void {
+    const now = performance.now();
+    const { firstFrameTimeoutMs, idleTimeoutMs } = this.options;
+    for (const socket of this.connections) {
+      const connection = socket.data;
+      if (connection.closed || this.paused.has(socket)) continue;
+      if (!connection.sawFirstFrame && now - connection.openedAt > firstFrameTimeoutMs) {
+        this.#close(socket, "first-frame-timeout", `no complete frame within ${firstFrameTimeoutMs / 1000} s of connecting`);
+      } else if (now - connection.lastActivity > idleTimeoutMs) {
+        this.#close(socket, "idle-timeout", `nothing received for ${idleTimeoutMs / 1000} s`);
+      }
+    }
   }
 
   #pause(socket: Socket<Connection>): void {
     if (this.paused.size === 0) {
-      this.options.ops.warn(`write backlog reached --max_pending_bytes; pausing reads until it drains`);
+      this.options.ops.warn("write backlog reached --max_pending_bytes; pausing reads until it drains");
     }
     this.paused.add(socket);
     socket.pause();
@@ -76,31 +121,56 @@ export class TcpListener {
   #resumeAll(): void {
     if (this.paused.size === 0) return;
     this.options.ops.info(`write backlog drained; resuming reads on ${this.paused.size} connections`);
-    for (const socket of this.paused) socket.resume();
+    for (const socket of this.paused) {
+      socket.data.lastActivity = performance.now();
+      socket.resume();
+    }
     this.paused.clear();
   }
 
   /** Ends a connection that sent a bad frame; what it sent before that frame is already accepted. */
   #reject(socket: Socket<Connection>, error: unknown): void {
-    const connection = socket.data;
     const { reason, detail } = Connection.describeError(error);
-    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
-    this.options.ops.warn(
-      `closing connection from ${connection.describe()}: frame #${connection.parser.frames} rejected (${reason}): ${detail}; ` +
-        `${connection.records} earlier records from it are kept`,
-    );
+    this.#close(socket, reason, `frame #${socket.data.parser.frames} rejected (${reason}): ${detail}`);
+  }
+
+  #close(socket: Socket<Connection>, reason: string, why: string): void {
+    const connection = socket.data;
+    this.#count(reason);
+    this.options.ops.warn(`closing connection from ${connection.describe()}: ${why}; ${connection.records} earlier records from it are kept`);
     connection.closed = true;
-    // A hard close: a broken or hostile client gets nothing more read from it.
+    // A hard close: a broken, hostile or silent client gets nothing more read from it.
     socket.terminate();
   }
 
-  /** Stops accepting; existing connections stay open until `closeConnections`. */
-  stopAccepting(): void {
-    this.#server?.stop(false);
+  #count(reason: string): void {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
   }
 
-  closeConnections(): void {
-    for (const socket of this.connections) socket.end();
+  /**
+   * Shutdown: accepts no new connections, keeps reading the open ones until each has been quiet for a
+   * moment (so what clients already sent is read and written), then closes them all. Bounded by `deadline`.
+   */
+  async drain(deadline: number): Promise<void> {
+    this.#draining = true;
+    this.#server?.stop(false);
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    for (const socket of this.paused) socket.resume();
+    this.paused.clear();
+    const quiet = () => {
+      const now = performance.now();
+      for (const socket of this.connections) if (now - socket.data.lastActivity < SHUTDOWN_QUIET_MS) return false;
+      return true;
+    };
+    while (this.connections.size > 0 && !quiet() && performance.now() < deadline) await Bun.sleep(25);
+    for (const socket of this.connections) {
+      const connection = socket.data;
+      if (connection.parser.midFrame) {
+        this.options.ops.warn(`closing connection from ${connection.describe()} mid-frame at shutdown: that incomplete frame is not written`);
+      }
+      connection.closed = true;
+      socket.end();
+    }
     this.#server?.stop(true);
   }
 }
