@@ -1,6 +1,7 @@
 // Starts and stops the server's parts in order: file → writer → sequencer → listeners.
 import { LOG_FILE_NAME, type ServerConfig } from "./config.ts";
 import { GrpcServer } from "./grpc/grpc-server.ts";
+import { MetricsServer } from "./metrics/metrics-server.ts";
 import { OpsLog } from "./ops-log.ts";
 import { RecordSink } from "./pipeline/record-sink.ts";
 import { Sequencer } from "./pipeline/sequencer.ts";
@@ -10,6 +11,7 @@ import type { LogFile } from "./writer/log-file.ts";
 import { OrderedWriter } from "./writer/ordered-writer.ts";
 import { RotatingFile } from "./writer/rotating-file.ts";
 import { DirLock, DirLockError } from "./writer/dir-lock.ts";
+import { VERSION } from "./version.ts";
 
 /** A startup failure the operator can act on; main prints it as one sentence and exits 1. */
 export class StartupError extends Error {}
@@ -21,6 +23,8 @@ export class LogServer {
   sink!: RecordSink;
   tcp: TcpListener | null = null;
   grpc: GrpcServer | null = null;
+  /** /metrics, /healthz, /readyz; null under --metrics_port 0. */
+  metrics: MetricsServer | null = null;
   #stopping: Promise<boolean> | null = null;
 
   readonly lock: DirLock;
@@ -88,6 +92,19 @@ export class LogServer {
       }
       ops.info(`gRPC server listening on ${formatHostPort(config.host, grpcPort)}`);
     }
+    if (config.metricsPort !== 0) {
+      this.metrics = new MetricsServer({ host: config.host, port: config.metricsPort, source: this, version: VERSION, ops });
+      try {
+        this.metrics.start();
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        throw new StartupError(
+          `cannot listen for metrics (HTTP) on ${formatHostPort(config.host, config.metricsPort)} (${e.code ?? e.message}); ` +
+            "choose another --metrics_port, or 0 for no metrics server.",
+        );
+      }
+      ops.info(`metrics server listening on ${formatHostPort(config.host, this.metrics.port)}`);
+    }
     ops.info("all server components started");
   }
 
@@ -114,7 +131,8 @@ export class LogServer {
    * Safe to call more than once.
    */
   stop(): Promise<boolean> {
-    this.#stopping ??= this.#stop();
+    // The metrics server stops last: /healthz answers throughout, /readyz says 503 from the start.
+    this.#stopping ??= this.#stop().finally(() => this.metrics?.stop());
     return this.#stopping;
   }
 
