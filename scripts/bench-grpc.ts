@@ -77,8 +77,17 @@ interface Server {
   logFile: string | null;
 }
 
+/** Processes still running, stopped on the way out whatever happens. */
+const running = new Set<Server["proc"]>();
+process.on("exit", () => {
+  for (const proc of running) proc.kill("SIGKILL");
+  rmSync(work, { recursive: true, force: true });
+});
+
 async function spawnAndWait(command: string[], ready: RegExp, portPattern: RegExp): Promise<{ proc: Server["proc"]; port: number }> {
   const proc = Bun.spawn(command, { cwd: work, stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+  running.add(proc);
+  void proc.exited.then(() => running.delete(proc));
   const reader = proc.stdout.getReader();
   let text = "";
   while (!ready.test(text)) {
@@ -253,5 +262,3 @@ for (const scenario of Object.keys(TITLES) as Scenario[]) {
   console.log();
 }
 console.log(`load average now ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-
-rmSync(work, { recursive: true, force: true });

@@ -14,7 +14,7 @@ const root = path.resolve(import.meta.dir, "..");
 const logDir = mkdtempSync(path.join(tmpdir(), "log_server-bench-"));
 
 const server = Bun.spawn(
-  [process.execPath, "run", path.join(root, "src/main.ts"), "--port", "0", "--tcp_only", "--log_dir", logDir, "--max_file_bytes", maxFileBytes],
+  [process.execPath, "run", path.join(root, "src/main.ts"), "--port", "0", "--tcp_only", "--log_dir", logDir, "--max_file_bytes", maxFileBytes, ...(process.env.BENCH_SERVER_ARGS?.split(" ").filter(Boolean) ?? [])],
   { stdout: "pipe", stderr: "inherit" },
 );
 let banner = "";

@@ -3,6 +3,8 @@
 import path from "node:path";
 
 const root = path.resolve(import.meta.dir, "..");
+/** Worker entry points must be named to the bundler to be inside the executable. */
+const DECODE_WORKER = path.join(root, "src/tcp/decode-worker.ts");
 
 export interface CompileOptions {
   /** Output path, relative to the repo root or absolute. */
@@ -15,7 +17,7 @@ export interface CompileOptions {
 
 export async function compileLogServer(options: CompileOptions): Promise<string> {
   const outfile = path.resolve(root, options.outfile);
-  const args = ["build", "--compile", "--minify-syntax", "--sourcemap=none", path.join(root, "src/main.ts"), "--outfile", outfile];
+  const args = ["build", "--compile", "--minify-syntax", "--sourcemap=none", path.join(root, "src/main.ts"), DECODE_WORKER, "--outfile", outfile];
   if (options.target) args.push(`--target=${options.target}`);
   if (options.executablePath) args.push(`--compile-executable-path=${options.executablePath}`);
   const proc = Bun.spawn([process.execPath, ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });

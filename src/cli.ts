@@ -1,13 +1,19 @@
 // Command line → validated ServerConfig. Flags keep the seed's snake_case spellings
 // (--grpc_port); citty also accepts the kebab-case ones (--grpc-port).
 import { accessSync, constants, mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { defineCommand } from "citty";
+import { isCompiledExecutable } from "./compiled.ts";
 import type { FsyncPolicy, ServerConfig } from "./config.ts";
 import { VERSION } from "./version.ts";
 
 /** Raised for a bad flag value; main prints the message as one sentence and exits 2 before binding anything. */
 export class UsageError extends Error {}
+
+function defaultDecodeThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
 
 export const cliArgs = {
   name: { type: "string", default: "LogServer", description: "Server instance name; prefixes every operational message." },
@@ -48,6 +54,11 @@ export const cliArgs = {
     default: "10",
     description: "Seconds SIGTERM/SIGINT may take to read what clients already sent and write it all before exiting.",
   },
+  decode_threads: {
+    type: "string",
+    default: String(defaultDecodeThreads()),
+    description: "Worker threads that decode TCP frames; the main thread numbers and writes (default: cores - 1, 1 to 4).",
+  },
   fsync: {
     type: "string",
     default: "interval:1000",
@@ -56,11 +67,6 @@ export const cliArgs = {
 } as const;
 
 type ParsedArgs = { [K in keyof typeof cliArgs]: (typeof cliArgs)[K]["type"] extends "boolean" ? boolean : string | undefined };
-
-/** True inside a `bun build --compile` executable, whose modules live in Bun's virtual filesystem. */
-export function isCompiledExecutable(): boolean {
-  return import.meta.path.startsWith("/$bunfs/") || import.meta.path.includes("~BUN");
-}
 
 function defaultLogDir(): string {
   return isCompiledExecutable() ? path.join(path.dirname(process.execPath), "logs") : path.resolve("logs");
@@ -136,6 +142,7 @@ export function toServerConfig(args: ParsedArgs): ServerConfig {
     firstFrameTimeoutMs: secondsFlag("first_frame_timeout", args.first_frame_timeout, 0.05, 3600),
     idleTimeoutMs: secondsFlag("idle_timeout", args.idle_timeout, 0.05, 86_400),
     maxConnections: integerFlag("max_connections", args.max_connections, 1, 1_000_000),
+    decodeThreads: integerFlag("decode_threads", args.decode_threads, 1, 64),
     shutdownTimeoutMs: secondsFlag("shutdown_timeout", args.shutdown_timeout, 0.1, 3600),
     maxPendingBytes: integerFlag("max_pending_bytes", args.max_pending_bytes, 1024 * 1024, Number.MAX_SAFE_INTEGER),
     logDir: writableDirectory(args.log_dir ?? defaultLogDir()),

@@ -30,6 +30,8 @@ export interface ServerConfig {
   maxConnections: number;
   /** SIGTERM/SIGINT: how long reading what clients already sent and writing it may take before exit. */
   shutdownTimeoutMs: number;
+  /** Worker threads that decode and format TCP frames off the main thread. */
+  decodeThreads: number;
 }
 
 export const MAX_FRAME_BYTES = 10 * 1024 * 1024;

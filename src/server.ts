@@ -75,6 +75,7 @@ export class LogServer {
       firstFrameTimeoutMs: config.firstFrameTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
       maxConnections: config.maxConnections,
+      decodeThreads: config.decodeThreads,
     });
     try {
       this.tcp.start();

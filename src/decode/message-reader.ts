@@ -163,19 +163,20 @@ export class MessageReader {
     for (let i = 0; i < n; i++, ptr += 8) {
       const lo = words[ptr >> 2];
       const hi = words[(ptr >> 2) + 1];
-      if (lo === 0 && hi === 0) {
-        start[i] = length[i] = 0;
-        continue;
-      }
-      if ((lo & 3) === KIND_LIST && (hi & 7) === ELEMENT_SIZE_BYTE) {
+      if ((lo & 3) + ((hi & 7) << 2) === KIND_LIST + (ELEMENT_SIZE_BYTE << 2)) {
+        // A byte-list pointer (never null: a null pointer has kind 0).
         const content = ptr + 8 + (lo >> 2) * 8;
         const size = hi >>> 3;
-        if (content >= segLo && content + size <= segHi && size > 0 && size <= budget && bytes[content + size - 1] === 0) {
+        // (size - 1) >>> 0 < budget  <=>  1 <= size <= budget
+        if (content >= segLo && content + size <= segHi && (size - 1) >>> 0 < budget && bytes[content + size - 1] === 0) {
           budget -= size;
           start[i] = content;
           length[i] = size - 1;
           continue;
         }
+      } else if ((lo | hi) === 0) {
+        start[i] = length[i] = 0;
+        continue;
       }
       this.textBudget = budget;
       this.readText(seg, ptr);

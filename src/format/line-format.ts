@@ -6,12 +6,14 @@
 //   "\" → "\\", LF → "\n", CR → "\r", other control bytes (0x00–0x1f except TAB, and 0x7f) → "\xHH".
 // Everything else, including UTF-8, is copied byte for byte.
 //
-// How (this is the hottest code of the server): the line is assembled 4 bytes at a time in a word
-// accumulator and stored through the output's Int32Array view, so a typical ~270-byte line costs
-// ~70 word stores instead of ~270 byte stores. Field values are read a word at a time too (through
-// LogFields.words when the field is 4-byte aligned, as Cap'n Proto Text always is) and tested for
-// bytes that need escaping four at a time (SWAR, see hasSpecialByte); only a word that has one goes
-// through the byte-by-byte escaper. Room for the whole line is reserved once, up front.
+// How (this is the hottest code of the server): the line is written 4 bytes at a time. Values are read
+// a word at a time (through LogFields.words when 4-byte aligned, as Cap'n Proto Text always is),
+// tested for bytes that need escaping four at a time (SWAR, see isCleanWord), and stored with one
+// DataView store per word; only a word that has such a byte goes through the byte-by-byte escaper.
+// Stores may run up to 3 bytes past the current end (the next store overwrites them; room for the
+// whole line is reserved once, up front), so a value's last 1–3 bytes, padding and constant text
+// are whole-word stores too. Native copies (Buffer#copy, set) cost more than this for values of
+// the usual sizes, so there are none.
 import { FIELD_COUNT, Field, type LogFields } from "../record/log-fields.ts";
 import type { ByteBuffer } from "./byte-buffer.ts";
 
@@ -31,9 +33,8 @@ const DASH = 0x2d;
 const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
 const HEX = encoder.encode("0123456789abcdef");
-/** Four spaces as one little-endian word, and the low 0–3 of them (index = count). */
+/** Four spaces as one word (all words here are little-endian: first byte lowest). */
 const SPACES = 0x20202020;
-const SPACES_LOW = [0, 0x20, 0x2020, 0x202020] as const;
 
 export const LEVEL_NAMES = [
   "NOTSET", "DEBUG", "STREAM", "INFO", "LOGON", "LOGOUT",
@@ -45,229 +46,243 @@ export function levelName(level: number): string {
   return LEVEL_NAMES[level] ?? String(level);
 }
 
-/** A constant byte string as little-endian words (zero-padded) plus its length, for putConstant. */
-interface Constant {
-  readonly words: Int32Array;
-  readonly length: number;
-}
-
-function constant(text: string): Constant {
+/** `text` as little-endian words, padded with spaces to whole words. */
+function wordsOf(text: string): Int32Array {
   const bytes = encoder.encode(text);
-  const padded = new Uint8Array((bytes.length + 3) & ~3);
+  const padded = new Uint8Array((bytes.length + 3) & ~3).fill(0x20);
   padded.set(bytes);
-  return { words: new Int32Array(padded.buffer), length: bytes.length };
+  return new Int32Array(padded.buffer);
 }
 
-/** Every level name already padded to the column width, plus the separator: always 9 bytes. */
-const LEVEL_COLUMNS = LEVEL_NAMES.map((name) => constant(name.padEnd(COLUMN_WIDTH.level + 1)));
+/** Level column i = words 3i..3i+2: the name padded to the width, the separator, 3 spare spaces. */
+const LEVEL_WORDS = new Int32Array(LEVEL_NAMES.length * 3);
+LEVEL_NAMES.forEach((name, i) => LEVEL_WORDS.set(wordsOf(name.padEnd(12)), i * 3));
+const LEVEL_COLUMN_BYTES = COLUMN_WIDTH.level + 1;
 
 /** Metadata fields in output order, and the key written before each (parallel arrays: no per-record destructuring). */
 const METADATA_FIELDS: readonly Field[] = [
   Field.module, Field.pathName, Field.processId, Field.processName,
   Field.threadId, Field.threadName, Field.serviceName, Field.stackTrace,
 ];
-const METADATA_KEYS = [" mod=", " path=", " pid=", " pname=", " tid=", " tname=", " svc=", " stack="].map(constant);
-const METADATA_OPEN = constant(" [metadata:");
+const METADATA_KEYS = [" mod=", " path=", " pid=", " pname=", " tid=", " tname=", " svc=", " stack="];
+/** Key i = words 2i, 2i+1 (every key is 5–7 bytes) and its length. */
+const KEY_WORDS = new Int32Array(METADATA_KEYS.length * 2);
+const KEY_LENGTH = new Int32Array(METADATA_KEYS.length);
+METADATA_KEYS.forEach((key, i) => {
+  KEY_WORDS.set(wordsOf(key.padEnd(8)), i * 2);
+  KEY_LENGTH[i] = key.length;
+});
+const METADATA_OPEN = wordsOf(" [metadata:"); // 11 bytes in 3 words
+const METADATA_OPEN_BYTES = 11;
 
 /** Worst case growth of escaping: one byte becomes "\xHH". */
 const MAX_ESCAPE_FACTOR = 4;
 /**
- * Upper bound on a line's bytes besides its escaped values: the column widths and separators, a
- * sequence number or level of up to 20 digits, the metadata keys and brackets, the newline, and up
- * to 3 bytes of the last accumulator word. (Only an exact bound is safe: typed-array stores past
- * the end are silently dropped.)
+ * Upper bound on a line's bytes besides its escaped values, plus the 3 bytes a store may run past the
+ * end: column widths and separators, a sequence number and a level of up to 24 characters each, the
+ * metadata keys and brackets, the newline. Must be a true bound: the DataView stores would throw.
  */
 const LINE_OVERHEAD = 512;
 
-// ---------------------------------------------------------------------------------------------------
-// The word accumulator. Valid during one formatLine call (formatting is synchronous, one line at a
-// time): `acc` holds the `accBits / 8` bytes (0–3, little-endian) of word `outWords[wordAt]` that are
-// not stored yet. Hot loops copy these into locals and write them back.
-
-let outWords = new Int32Array(0);
-let wordAt = 0;
-let acc = 0;
-let accBits = 0;
-
-/** Output position in bytes. */
-function outPos(): number {
-  return (wordAt << 2) + (accBits >> 3);
-}
-
-function putByte(b: number): void {
-  acc |= b << accBits;
-  accBits += 8;
-  if (accBits === 32) {
-    outWords[wordAt++] = acc;
-    acc = accBits = 0;
-  }
-}
-
-/** Appends the 4 bytes of `w`. */
-function putWord(w: number): void {
-  if (accBits === 0) {
-    outWords[wordAt++] = w;
-  } else {
-    outWords[wordAt++] = acc | (w << accBits);
-    acc = w >>> (32 - accBits);
-  }
-}
-
-/** Appends the low `n` (0–3) bytes of `w`, whose other bytes must be zero. */
-function putLow(w: number, n: number): void {
-  const bits = n << 3;
-  if (accBits + bits < 32) {
-    acc |= w << accBits;
-    accBits += bits;
-  } else {
-    // accBits > 0 here, so the shift below is 8–24 (a shift by 32 would be a shift by 0 in JS).
-    outWords[wordAt++] = acc | (w << accBits);
-    acc = w >>> (32 - accBits);
-    accBits += bits - 32;
-  }
-}
-
-function putSpaces(n: number): void {
-  for (; n >= 4; n -= 4) putWord(SPACES);
-  if (n > 0) putLow(SPACES_LOW[n], n);
-}
-
-function putConstant(c: Constant): void {
-  const words = c.words;
-  const whole = c.length >> 2;
-  for (let i = 0; i < whole; i++) putWord(words[i]);
-  if ((c.length & 3) !== 0) putLow(words[whole], c.length & 3);
-}
-
-/** Appends one value byte, escaped if it has to be. */
-function putEscapedByte(b: number): void {
-  if (b >= 0x20 ? b !== BACKSLASH && b !== 0x7f : b === 0x09) putByte(b);
-  else if (b === BACKSLASH) putLow(0x5c5c, 2); // "\\"
-  else if (b === NEWLINE) putLow(0x6e5c, 2); // "\n"
-  else if (b === 0x0d) putLow(0x725c, 2); // "\r"
-  else putWord(0x785c | (HEX[b >> 4] << 16) | (HEX[b & 15] << 24)); // "\xHH"
-}
-
 /**
- * True if any of the 4 bytes of `w` is < 0x20 (TAB included: such words take the byte path, which
- * keeps it), "\" or 0x7f. Classic SWAR tests, exact as booleans: for "some byte < 0x20",
- * (w - 0x20202020) & ~w & 0x80808080; for "some byte == c", the zero-byte test on w ^ cccccccc.
+ * Bytes not to escape, four at a time: true if every byte of `w` is >= 0x20 and not "\" or 0x7f.
+ * Per byte b < 0x80 (b = byte & 0x7f; bytes >= 0x80 are always fine, which the final `| w` says),
+ * bit 7 of b + 0x60 says b >= 0x20, of (b ^ 0x5c) + 0x7f says b != 0x5c, of b + 1 says b == 0x7f;
+ * no sum carries into the next byte, so the test is exact for every byte. TAB fails it, like other
+ * bytes < 0x20: such a word takes the byte-by-byte path, which keeps TAB as it is.
  */
-function hasSpecialByte(w: number): boolean {
-  const backslash = w ^ 0x5c5c5c5c;
-  const del = w ^ 0x7f7f7f7f;
-  return (
-    (((w - 0x20202020) & ~w) | ((backslash - 0x01010101) & ~backslash) | ((del - 0x01010101) & ~del)) & 0x80808080
-  ) !== 0;
+function isCleanWord(w: number): boolean {
+  const low = w & 0x7f7f7f7f;
+  const ok = ((low + 0x60606060) & ((low ^ 0x5c5c5c5c) + 0x7f7f7f7f) & ~(low + 0x01010101)) | w;
+  return (ok & 0x80808080) === (0x80808080 | 0);
 }
 
-/** High bytes that fill a 1–3 byte tail word before the SWAR test ("A", which needs no escaping). */
+/** For a value's last 1–3 bytes: "A"s (clean) in the bytes of the word past the value. */
 const TAIL_FILL = [0, 0x41414100, 0x41410000, 0x41000000] as const;
+/** Masks keeping the low 0–3 bytes of a word. */
+const TAIL_MASK = [0, 0xff, 0xffff, 0xffffff] as const;
+
+/** Writes one value byte at `o`, escaped if it has to be; returns the new end. */
+function putEscapedByte(view: DataView, o: number, b: number): number {
+  if (b >= 0x20 ? b !== BACKSLASH && b !== 0x7f : b === 0x09) {
+    view.setUint8(o, b);
+    return o + 1;
+  }
+  if (b === BACKSLASH) view.setUint16(o, 0x5c5c, true); // "\\"
+  else if (b === NEWLINE) view.setUint16(o, 0x6e5c, true); // "\n"
+  else if (b === 0x0d) view.setUint16(o, 0x725c, true); // "\r"
+  else {
+    view.setInt32(o, 0x785c | (HEX[b >> 4] << 16) | (HEX[b & 15] << 24), true); // "\xHH"
+    return o + 4;
+  }
+  return o + 2;
+}
+
+/** Writes the low `n` (1–4) bytes of `w` escaped; the slow path for words that are not clean. */
+function putEscapedWord(view: DataView, o: number, w: number, n: number): number {
+  o = putEscapedByte(view, o, w & 0xff);
+  if (n > 1) o = putEscapedByte(view, o, (w >>> 8) & 0xff);
+  if (n > 2) o = putEscapedByte(view, o, (w >>> 16) & 0xff);
+  if (n > 3) o = putEscapedByte(view, o, w >>> 24);
+  return o;
+}
 
 /**
- * Appends `fields[field]` escaped and returns the number of bytes written. `words` is the word view
- * of `fields.bytes`, or null; it is used when the value starts 4-byte aligned.
+ * Writes `src[p, p + n)` escaped at `o` and returns the new end. `words` is the word view of `src`
+ * (see wordView) or null; it is used when `p` is 4-byte aligned, otherwise words are put together
+ * from bytes.
  */
-function putValue(fields: LogFields, field: number, words: Int32Array | null): number {
-  const src = fields.bytes;
-  let p = fields.start[field];
-  const end = p + fields.length[field];
-  const wholeEnd = end - ((end - p) & 3);
-  const before = outPos();
-  const out = outWords;
-  let k = wordAt;
-  let a = acc;
-  let s = accBits;
-  const aligned = words !== null && (p & 3) === 0;
-  while (p < wholeEnd) {
-    const w = aligned ? words[p >> 2] : src[p] | (src[p + 1] << 8) | (src[p + 2] << 16) | (src[p + 3] << 24);
-    p += 4;
-    if (hasSpecialByte(w)) {
-      // Rare: escape this word byte by byte through the shared state.
-      wordAt = k;
-      acc = a;
-      accBits = s;
-      putEscapedByte(w & 0xff);
-      putEscapedByte((w >>> 8) & 0xff);
-      putEscapedByte((w >>> 16) & 0xff);
-      putEscapedByte(w >>> 24);
-      k = wordAt;
-      a = acc;
-      s = accBits;
-    } else if (s === 0) {
-      out[k++] = w;
+function putValue(view: DataView, o: number, src: Uint8Array, words: Int32Array | null, p: number, n: number): number {
+  const end = p + n;
+  const wholeEnd = end - (n & 3);
+  const tail = n & 3;
+  if (words !== null && (p & 3) === 0) {
+    for (; p < wholeEnd; p += 4) {
+      const w = words[p >> 2];
+      if (isCleanWord(w)) {
+        view.setInt32(o, w, true);
+        o += 4;
+      } else {
+        o = putEscapedWord(view, o, w, 4);
+      }
+    }
+    if (tail === 0) return o;
+    // The word holding the last bytes lies inside `src` (words covers all of it, see wordView).
+    const w = words[p >> 2] & TAIL_MASK[tail];
+    if (!isCleanWord(w | TAIL_FILL[tail])) return putEscapedWord(view, o, w, tail);
+    view.setInt32(o, w, true);
+    return o + tail;
+  }
+  return putValueUnaligned(view, o, src, p, n);
+}
+
+/**
+ * putValue for a value that does not start 4-byte aligned, or without a word view (gRPC): words are
+ * put together from bytes. A separate function keeps putValue small enough for the JIT to inline.
+ */
+function putValueUnaligned(view: DataView, o: number, src: Uint8Array, p: number, n: number): number {
+  const end = p + n;
+  const wholeEnd = end - (n & 3);
+  const tail = n & 3;
+  for (; p < wholeEnd; p += 4) {
+    const w = src[p] | (src[p + 1] << 8) | (src[p + 2] << 16) | (src[p + 3] << 24);
+    if (isCleanWord(w)) {
+      view.setInt32(o, w, true);
+      o += 4;
     } else {
-      out[k++] = a | (w << s);
-      a = w >>> (32 - s);
+      o = putEscapedWord(view, o, w, 4);
     }
   }
-  wordAt = k;
-  acc = a;
-  accBits = s;
-  const tail = end - p;
-  if (tail > 0) {
-    let w = src[p];
-    if (tail > 1) w |= src[p + 1] << 8;
-    if (tail > 2) w |= src[p + 2] << 16;
-    if (hasSpecialByte(w | TAIL_FILL[tail])) {
-      for (; p < end; p++) putEscapedByte(src[p]);
-    } else {
-      putLow(w, tail);
-    }
-  }
-  return outPos() - before;
+  if (tail === 0) return o;
+  let w = src[p];
+  if (tail > 1) w |= src[p + 1] << 8;
+  if (tail > 2) w |= src[p + 2] << 16;
+  if (!isCleanWord(w | TAIL_FILL[tail])) return putEscapedWord(view, o, w, tail);
+  view.setInt32(o, w, true);
+  return o + tail;
+}
+
+/** Pads a column that started at `start` and whose value ends at `e`; returns where the next one starts. */
+function padColumn(view: DataView, start: number, e: number, width: number): number {
+  const next = (e < start + width ? start + width : e) + 1; // + 1: the separator
+  for (let q = e; q < next; q += 4) view.setInt32(q, SPACES, true);
+  return next;
 }
 
 /** A padded column: the value (or "-"), spaces up to `width`, and the separator. */
-function putColumn(fields: LogFields, field: number, width: number, words: Int32Array | null): void {
-  let written = 1;
-  if (fields.length[field] === 0) putByte(DASH);
-  else written = putValue(fields, field, words);
-  putSpaces(written < width ? width - written + 1 : 1);
-}
-
-/** Decimal digits of a non-negative integer, right-aligned in DIGITS[DIGITS.length - count …]. */
-const DIGITS = new Uint8Array(24);
-
-function toDigits(value: number): number {
-  let i = DIGITS.length;
-  if (value <= 0x7fffffff) {
-    // int32 arithmetic: no floating-point division.
-    let v = value | 0;
-    do {
-      const q = (v / 10) | 0;
-      DIGITS[--i] = 0x30 + v - q * 10;
-      v = q;
-    } while (v !== 0);
+function putColumn(view: DataView, o: number, fields: LogFields, field: number, width: number, words: Int32Array | null): number {
+  const n = fields.length[field];
+  let e: number;
+  if (n === 0) {
+    view.setUint8(o, DASH);
+    e = o + 1;
   } else {
-    let v = value;
-    do {
-      const q = Math.floor(v / 10);
-      DIGITS[--i] = 0x30 + (v - q * 10);
-      v = q;
-    } while (v > 0 && i > 0);
+    e = putValue(view, o, fields.bytes, words, fields.start[field], n);
   }
-  return DIGITS.length - i;
+  return padColumn(view, o, e, width);
 }
 
-function putDigits(count: number): void {
-  for (let i = DIGITS.length - count; i < DIGITS.length; i++) putByte(DIGITS[i]);
+/** DIGITS4[i] = the 4 ASCII digits of i (0–9999), zero-padded, as a word: 8 digits are 2 lookups. */
+const DIGITS4 = new Int32Array(10000);
+for (let i = 0; i < 10000; i++) {
+  const d = String(i).padStart(4, "0");
+  DIGITS4[i] = d.charCodeAt(0) | (d.charCodeAt(1) << 8) | (d.charCodeAt(2) << 16) | (d.charCodeAt(3) << 24);
+}
+/** Spaces in the top 0–3 bytes of a word. */
+const SPACES_HIGH = [0, 0x20000000, 0x20200000, 0x20202000] as const;
+
+function digitCount4(v: number): number {
+  return v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1;
 }
 
-function putLevel(level: number): void {
-  const column = LEVEL_COLUMNS[level];
-  if (column !== undefined) {
-    putConstant(column);
-  } else if (Number.isSafeInteger(level) && level >= 0) {
-    const digits = toDigits(level);
-    putDigits(digits);
-    putSpaces(digits < COLUMN_WIDTH.level ? COLUMN_WIDTH.level - digits + 1 : 1);
-  } else {
-    // Not a level any decoder produces; written as JS prints it (short ASCII).
-    const text = encoder.encode(String(level).slice(0, 20));
-    for (let i = 0; i < text.length; i++) putByte(text[i]);
-    putSpaces(text.length < COLUMN_WIDTH.level ? COLUMN_WIDTH.level - text.length + 1 : 1);
+/**
+ * Writes a non-negative integer below 10^8 and spaces to at least `width` + 1 bytes (a padded
+ * column; width >= 8). Eight zero-padded digits are two DIGITS4 words; the leading zeros are
+ * shifted out and spaces shifted in.
+ */
+function putNumberColumn8(view: DataView, o: number, v: number, width: number): number {
+  const high = (v / 10000) | 0;
+  const low = v - high * 10000;
+  let w0 = DIGITS4[high];
+  let w1 = DIGITS4[low];
+  const skip = 8 - (high > 0 ? 4 + digitCount4(high) : digitCount4(low)); // leading zeros, 0–7
+  if (skip >= 4) {
+    w0 = (w1 >>> ((skip - 4) << 3)) | SPACES_HIGH[skip - 4];
+    w1 = SPACES;
+  } else if (skip > 0) {
+    w0 = (w0 >>> (skip << 3)) | (w1 << ((4 - skip) << 3));
+    w1 = (w1 >>> (skip << 3)) | SPACES_HIGH[skip];
   }
+  view.setInt32(o, w0, true);
+  view.setInt32(o + 4, w1, true);
+  return padColumn(view, o, o + 8, width);
+}
+
+/** Writes a non-negative int32 in decimal at `o`; returns the new end. */
+function putInt(view: DataView, o: number, v: number): number {
+  let digits = 1;
+  for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
+  for (let i = o + digits - 1; i >= o; i--) {
+    const q = (v / 10) | 0;
+    view.setUint8(i, 0x30 + v - q * 10);
+    v = q;
+  }
+  return o + digits;
+}
+
+/** Writes the text of a number that is not a safe non-negative integer (no caller produces one). */
+function putOddNumber(view: DataView, o: number, v: number): number {
+  const text = String(v).slice(0, 24);
+  for (let i = 0; i < text.length; i++) view.setUint8(o + i, text.charCodeAt(i));
+  return o + text.length;
+}
+
+/** The sequence column (sequence numbers are non-negative safe integers, see Sequencer). */
+function putSequenceColumn(view: DataView, o: number, v: number): number {
+  const width = COLUMN_WIDTH.sequence;
+  if (v >= 0 && v < 1e8) return putNumberColumn8(view, o, v | 0, width);
+  if (!(v >= 1e8 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v))) return padColumn(view, o, putOddNumber(view, o, v), width);
+  // Up to 16 digits: the part above 10^8 (< 2^31) digit by digit, then 8 zero-padded digits.
+  const high = Math.floor(v / 1e8);
+  const low = v - high * 1e8;
+  let e = putInt(view, o, high);
+  const mid = (low / 10000) | 0;
+  view.setInt32(e, DIGITS4[mid], true);
+  view.setInt32(e + 4, DIGITS4[low - mid * 10000], true);
+  e += 8;
+  return padColumn(view, o, e, width);
+}
+
+function putLevelColumn(view: DataView, o: number, level: number): number {
+  if (level >= 0 && level < LEVEL_NAMES.length && Number.isInteger(level)) {
+    const i = level * 3;
+    view.setInt32(o, LEVEL_WORDS[i], true);
+    view.setInt32(o + 4, LEVEL_WORDS[i + 1], true);
+    view.setInt32(o + 8, LEVEL_WORDS[i + 2], true);
+    return o + LEVEL_COLUMN_BYTES;
+  }
+  const e = level >= 0 && level <= 0x7fffffff && Number.isInteger(level) ? putInt(view, o, level) : putOddNumber(view, o, level);
+  return padColumn(view, o, e, COLUMN_WIDTH.level);
 }
 
 /** RFC 3339 UTC with microseconds, e.g. 2026-11-26T00:45:28.123456Z; used only for empty client timestamps. */
@@ -281,12 +296,27 @@ function nowMicros(): number {
   return (performance.timeOrigin + performance.now()) * 1000;
 }
 
-/** `fields.words` if it really is a word view of `fields.bytes` (same memory, same start), else null. */
+function putReceiveTimestampColumn(view: DataView, o: number): number {
+  const stamp = receiveTimestamp(nowMicros()); // ASCII
+  for (let i = 0; i < stamp.length; i++) view.setUint8(o + i, stamp.charCodeAt(i));
+  return padColumn(view, o, o + stamp.length, COLUMN_WIDTH.timestamp);
+}
+
+// The last (words, bytes) pair that wordView checked: the TCP decoder hands over the same scratch
+// buffer every time, and `.buffer` is a native call.
+let checkedWords: Int32Array | null = null;
+let checkedBytes: Uint8Array | null = null;
+
+/** `fields.words` if it is a word view of all of `fields.bytes` (same memory, same start), else null. */
 function wordView(fields: LogFields): Int32Array | null {
   const words = fields.words;
   const bytes = fields.bytes;
-  if (words === null || words.buffer !== bytes.buffer || words.byteOffset !== bytes.byteOffset) return null;
-  return words.length >= bytes.length >> 2 ? words : null;
+  if (words === null) return null;
+  if (words === checkedWords && bytes === checkedBytes) return words;
+  if (words.buffer !== bytes.buffer || words.byteOffset !== bytes.byteOffset || words.length * 4 < bytes.length) return null;
+  checkedWords = words;
+  checkedBytes = bytes;
+  return words;
 }
 
 /**
@@ -294,53 +324,70 @@ function wordView(fields: LogFields): Int32Array | null {
  * integer) to `out`.
  */
 export function formatLine(out: ByteBuffer, sequence: number, fields: LogFields): void {
+  writeSequenceColumn(out, sequence);
+  formatLineBody(out, fields);
+}
+
+/** An upper bound on the bytes `formatLine` needs for `fields`, so a caller can reserve room first. */
+export function maxLineBytes(fields: LogFields): number {
+  let valueBytes = 0;
+  for (let i = 0; i < FIELD_COUNT; i++) valueBytes += fields.length[i];
+  return valueBytes * MAX_ESCAPE_FACTOR + 2 * LINE_OVERHEAD;
+}
+
+/** An upper bound on the bytes of a sequence column plus a ready-made body of `bodyBytes`. */
+export function maxNumberedBodyBytes(bodyBytes: number): number {
+  return bodyBytes + LINE_OVERHEAD;
+}
+
+/** The first column. Kept apart from the body so decode workers can format bodies before numbers are known. */
+export function writeSequenceColumn(out: ByteBuffer, sequence: number): void {
+  out.ensure(LINE_OVERHEAD);
+  out.pos = putSequenceColumn(out.view, out.pos, sequence);
+}
+
+/** Everything after the sequence column, through the trailing newline. */
+export function formatLineBody(out: ByteBuffer, fields: LogFields): void {
   const length = fields.length;
   let valueBytes = 0;
   for (let i = 0; i < FIELD_COUNT; i++) valueBytes += length[i];
   out.ensure(valueBytes * MAX_ESCAPE_FACTOR + LINE_OVERHEAD);
-
-  // Start the accumulator at out.pos, taking over the bytes already there in its word.
-  const pos = out.pos;
-  outWords = out.words;
-  wordAt = pos >> 2;
-  accBits = (pos & 3) << 3;
-  acc = accBits === 0 ? 0 : outWords[wordAt] & ((1 << accBits) - 1);
+  const view = out.view;
   const words = wordView(fields);
 
-  const digits = toDigits(sequence);
-  putDigits(digits);
-  putSpaces(digits < COLUMN_WIDTH.sequence ? COLUMN_WIDTH.sequence - digits + 1 : 1);
-
-  if (length[Field.timestamp] === 0) {
-    const stamp = encoder.encode(receiveTimestamp(nowMicros()));
-    for (let i = 0; i < stamp.length; i++) putByte(stamp[i]);
-    putSpaces(COLUMN_WIDTH.timestamp - stamp.length + 1);
-  } else {
-    putColumn(fields, Field.timestamp, COLUMN_WIDTH.timestamp, words);
-  }
-  putColumn(fields, Field.hostname, COLUMN_WIDTH.hostname, words);
-  putColumn(fields, Field.loggerName, COLUMN_WIDTH.loggerName, words);
-  putLevel(fields.level);
-  putColumn(fields, Field.filename, COLUMN_WIDTH.filename, words);
-  putColumn(fields, Field.functionName, COLUMN_WIDTH.functionName, words);
-  putColumn(fields, Field.lineNumber, COLUMN_WIDTH.lineNumber, words);
-  if (length[Field.message] !== 0) putValue(fields, Field.message, words);
+  let o = out.pos;
+  if (length[Field.timestamp] === 0) o = putReceiveTimestampColumn(view, o);
+  else o = putColumn(view, o, fields, Field.timestamp, COLUMN_WIDTH.timestamp, words);
+  o = putColumn(view, o, fields, Field.hostname, COLUMN_WIDTH.hostname, words);
+  o = putColumn(view, o, fields, Field.loggerName, COLUMN_WIDTH.loggerName, words);
+  o = putLevelColumn(view, o, fields.level);
+  o = putColumn(view, o, fields, Field.filename, COLUMN_WIDTH.filename, words);
+  o = putColumn(view, o, fields, Field.functionName, COLUMN_WIDTH.functionName, words);
+  o = putColumn(view, o, fields, Field.lineNumber, COLUMN_WIDTH.lineNumber, words);
+  const src = fields.bytes;
+  if (length[Field.message] !== 0) o = putValue(view, o, src, words, fields.start[Field.message], length[Field.message]);
 
   let metadataOpen = false;
   for (let i = 0; i < METADATA_FIELDS.length; i++) {
     const field = METADATA_FIELDS[i];
-    if (length[field] === 0) continue;
+    const n = length[field];
+    if (n === 0) continue;
     if (!metadataOpen) {
-      putConstant(METADATA_OPEN);
+      view.setInt32(o, METADATA_OPEN[0], true);
+      view.setInt32(o + 4, METADATA_OPEN[1], true);
+      view.setInt32(o + 8, METADATA_OPEN[2], true);
+      o += METADATA_OPEN_BYTES;
       metadataOpen = true;
     }
-    putConstant(METADATA_KEYS[i]);
-    putValue(fields, field, words);
+    view.setInt32(o, KEY_WORDS[2 * i], true);
+    view.setInt32(o + 4, KEY_WORDS[2 * i + 1], true);
+    o = putValue(view, o + KEY_LENGTH[i], src, words, fields.start[field], n);
   }
-  if (metadataOpen) putLow(0x0a5d, 2); // "]\n"
-  else putByte(NEWLINE);
-
-  // Store the last partial word (its unused bytes are past the new end: scratch, see ByteBuffer).
-  if (accBits !== 0) outWords[wordAt] = acc;
-  out.pos = outPos();
+  if (metadataOpen) {
+    view.setUint16(o, 0x0a5d, true); // "]\n"
+    o += 2;
+  } else {
+    view.setUint8(o++, NEWLINE);
+  }
+  out.pos = o;
 }

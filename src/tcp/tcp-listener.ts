@@ -1,11 +1,14 @@
 // The TCP (Cap'n Proto) ingest server: Bun.listen with one handler object for every socket and the
-// per-client state in socket.data. Reads go straight to the connection's frame parser. Also enforces
-// the connection rules: a cap on concurrent connections, a deadline for the first frame, an idle
-// timeout, and backpressure (stop reading while the writer's backlog is at its bound).
+// per-client state in socket.data. Each read is handed, untouched, to the connection's decode worker;
+// the formatted lines it sends back are numbered and written here, on the main thread, in the order
+// they return. Also enforces the connection rules: a cap on concurrent connections, a deadline for the
+// first frame, an idle timeout, and backpressure (stop reading while the backlog is at its bound).
 import type { Socket, TCPSocketListener } from "bun";
 import type { OpsLog } from "../ops-log.ts";
 import type { RecordSink } from "../pipeline/record-sink.ts";
 import { Connection } from "./connection.ts";
+import { DecodePool } from "./decode-pool.ts";
+import type { DecodeResponse } from "./decode-protocol.ts";
 
 export interface TcpListenerOptions {
   host: string;
@@ -15,6 +18,8 @@ export interface TcpListenerOptions {
   firstFrameTimeoutMs: number;
   idleTimeoutMs: number;
   maxConnections: number;
+  /** Decode worker threads. */
+  decodeThreads: number;
 }
 
 /** During shutdown a connection counts as drained once it has sent nothing for this long. */
@@ -30,8 +35,17 @@ export class TcpListener {
   #sweepTimer: ReturnType<typeof setInterval> | null = null;
   #refusing = false;
   #draining = false;
+  /** Connections by id, kept until their socket is closed and their last read is answered. */
+  readonly #byId = new Map<number, Socket<Connection>>();
+  readonly #pool: DecodePool;
 
-  constructor(readonly options: TcpListenerOptions) {}
+  constructor(readonly options: TcpListenerOptions) {
+    this.#pool = new DecodePool(
+      options.decodeThreads,
+      (response) => this.#accept(response),
+      (error) => options.ops.error(`a decode worker failed (${error.message}); records in flight on it are lost`),
+    );
+  }
 
   get port(): number {
     return this.#server?.port ?? 0;
@@ -48,25 +62,24 @@ export class TcpListener {
       socket: {
         binaryType: "uint8array",
         open(socket) {
-          socket.data = new Connection(`${socket.remoteAddress}:${socket.remotePort}`, sink);
+          socket.data = new Connection(`${socket.remoteAddress}:${socket.remotePort}`);
           listener.#admit(socket);
         },
         data(socket, chunk) {
           const connection = socket.data;
           if (connection.closed) return;
           connection.lastActivity = performance.now();
-          try {
-            connection.parser.push(chunk);
-          } catch (error) {
-            listener.#reject(socket, error);
-            return;
-          }
+          connection.pendingReads++;
+          listener.#pool.submit(connection.id, chunk);
+          writer.externalPendingBytes = listener.#pool.inFlightBytes;
           // What was read is always accepted in full; at the bound, stop reading until the backlog drains.
           if (writer.saturated && !listener.#draining) listener.#pause(socket);
         },
         close(socket) {
+          socket.data.ended = true;
           listener.connections.delete(socket);
           listener.paused.delete(socket);
+          listener.#forgetIfDone(socket);
           if (listener.#refusing && listener.connections.size < listener.options.maxConnections) listener.#refusing = false;
         },
         error(socket, error) {
@@ -93,6 +106,33 @@ export class TcpListener {
       return;
     }
     this.connections.add(socket);
+    this.#byId.set(socket.data.id, socket);
+  }
+
+  /** A decode worker's answer for one read: number and write its lines, then act on what it saw. */
+  #accept(response: DecodeResponse): void {
+    const socket = this.#byId.get(response.connection);
+    if (socket === undefined) return;
+    const connection = socket.data;
+    connection.pendingReads--;
+    const count = response.ends.length;
+    if (count > 0) this.options.sink.acceptBodies(response.bodies, response.ends, "tcp");
+    this.options.sink.writer.externalPendingBytes = this.#pool.inFlightBytes;
+    connection.records += count;
+    if (response.sawFirstFrame) connection.sawFirstFrame = true;
+    if (response.identity !== null) connection.identity = response.identity;
+    const rejection = response.rejection;
+    if (rejection !== null) {
+      this.#close(socket, rejection.reason, `frame #${rejection.frame} rejected (${rejection.reason}): ${rejection.detail}`);
+    }
+    this.#forgetIfDone(socket);
+  }
+
+  #forgetIfDone(socket: Socket<Connection>): void {
+    const connection = socket.data;
+    if (!connection.ended || connection.pendingReads > 0) return;
+    this.#byId.delete(connection.id);
+    this.#pool.end(connection.id);
   }
 
   /** Closes connections that broke the first-frame deadline or went silent; paused ones are exempt (we stopped reading them). */
@@ -128,12 +168,6 @@ export class TcpListener {
     this.paused.clear();
   }
 
-  /** Ends a connection that sent a bad frame; what it sent before that frame is already accepted. */
-  #reject(socket: Socket<Connection>, error: unknown): void {
-    const { reason, detail } = Connection.describeError(error);
-    this.#close(socket, reason, `frame #${socket.data.parser.frames} rejected (${reason}): ${detail}`);
-  }
-
   #close(socket: Socket<Connection>, reason: string, why: string): void {
     const connection = socket.data;
     this.#count(reason);
@@ -164,13 +198,12 @@ export class TcpListener {
     };
     while (this.connections.size > 0 && !quiet() && performance.now() < deadline) await Bun.sleep(25);
     for (const socket of this.connections) {
-      const connection = socket.data;
-      if (connection.parser.midFrame) {
-        this.options.ops.warn(`closing connection from ${connection.describe()} mid-frame at shutdown: that incomplete frame is not written`);
-      }
-      connection.closed = true;
+      socket.data.closed = true;
       socket.end();
     }
     this.#server?.stop(true);
+    // Every read taken so far is decoded and handed to the writer before the caller closes it.
+    await Promise.race([this.#pool.whenIdle(), Bun.sleep(Math.max(0, deadline - performance.now()))]);
+    this.#pool.terminate();
   }
 }

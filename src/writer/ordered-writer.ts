@@ -46,16 +46,30 @@ const RETRY_MAX_MS = 5000;
 /** After this many failed attempts the fault is reported (the seed's 3 tries) and health turns bad. */
 const RETRIES_BEFORE_REPORT = 3;
 
-/** Lines formatted in sequence order, waiting for (or in) a write. */
-class StagedLines {
-  readonly buf = new ByteBuffer(1024 * 1024);
+/**
+ * Staged lines live in blocks of this size (a line larger than a block gets a block of its own). Blocks
+ * are written from and recycled, so memory follows the backlog instead of doubling one big buffer.
+ */
+export const BLOCK_BYTES = 1024 * 1024;
+/** Empty blocks kept for reuse. */
+const SPARE_BLOCKS = 4;
+
+/** A block of lines formatted in sequence order, waiting for (or in) a write. */
+class Block {
+  readonly buf: ByteBuffer;
   /** End offset of each line in `buf`. */
   ends: number[] = [];
   /** For each line, the highest sequence number that is settled once it is written. */
   settles: number[] = [];
+  /** Lines of this block already in the file. */
+  written = 0;
 
-  get count(): number {
-    return this.ends.length;
+  constructor(capacity: number) {
+    this.buf = new ByteBuffer(capacity);
+  }
+
+  get unwritten(): number {
+    return this.ends.length - this.written;
   }
 
   push(settles: number): void {
@@ -64,9 +78,10 @@ class StagedLines {
   }
 
   clear(): void {
-    this.buf.reset();
+    this.buf.pos = 0;
     this.ends = [];
     this.settles = [];
+    this.written = 0;
   }
 }
 
@@ -89,10 +104,12 @@ export class OrderedWriter {
   #next: number;
   /** Highest sequence number such that it and all before it are written (and synced, under --fsync batch). */
   #settled: number;
-  #filling = new StagedLines();
-  #flushing = new StagedLines();
-  /** Bytes of `#flushing` already in the file. */
-  #flushedUpTo = 0;
+  /** Staged lines, oldest first; new lines go into the last block. */
+  #blocks: Block[] = [new Block(BLOCK_BYTES)];
+  #spare: Block[] = [];
+  /** Bytes staged in blocks and not yet written. */
+  #stagedBytes = 0;
+  #stagedLines = 0;
   /** Lines that arrived before their turn, by sequence number. */
   #early = new Map<number, Uint8Array>();
   #earlyBytes = 0;
@@ -140,13 +157,16 @@ export class OrderedWriter {
     return this.#healthy;
   }
 
-  /** Bytes formatted but not yet written (staged, in flight, and early). */
+  /** Bytes received by a listener but not yet handed to this writer (e.g. reads in decode workers). */
+  externalPendingBytes = 0;
+
+  /** Bytes not yet written: staged, being written, early, and still on their way (`externalPendingBytes`). */
   get pendingBytes(): number {
-    return this.#filling.buf.pos + this.#flushing.buf.pos - this.#flushedUpTo + this.#earlyBytes;
+    return this.#stagedBytes + this.#earlyBytes + this.externalPendingBytes;
   }
 
   get pendingRecords(): number {
-    return this.#filling.count + this.#flushing.count + this.#early.size;
+    return this.#stagedLines + this.#early.size;
   }
 
   get filePath(): string {
@@ -177,19 +197,20 @@ export class OrderedWriter {
   }
 
   /**
-   * Where to format the line of record `sequence`: the staging buffer itself when it is the record's
-   * turn (zero extra copies), otherwise a side buffer. Follow with `commitLine`.
+   * Where to format the line of record `sequence`, at most `maxBytes` long: the staging block itself
+   * when it is the record's turn (zero extra copies), otherwise a side buffer. Follow with `commitLine`.
    */
-  lineBuffer(sequence: number): ByteBuffer {
+  lineBuffer(sequence: number, maxBytes: number): ByteBuffer {
     if (this.#closed) throw new Error("the writer is closed");
-    if (sequence <= this.#next) return this.#filling.buf;
-    this.#side.reset(1024 * 1024);
+    if (sequence <= this.#next) return this.#room(maxBytes).buf;
+    this.#side.reset(BLOCK_BYTES);
     return this.#side;
   }
 
   /** Completes the line of `sequence` that was formatted into `buffer` (from `lineBuffer`). */
   commitLine(sequence: number, buffer: ByteBuffer): void {
-    if (buffer !== this.#filling.buf) {
+    const block = this.#blocks[this.#blocks.length - 1];
+    if (buffer !== block.buf) {
       const line = buffer.bytes.slice(0, buffer.pos);
       this.#early.set(sequence, line);
       this.#earlyBytes += line.length;
@@ -197,15 +218,45 @@ export class OrderedWriter {
       return;
     }
     if (sequence === this.#next) {
-      this.#filling.push(sequence);
+      this.#stage(block, sequence);
       this.#next = sequence + 1;
       if (this.#early.size > 0) this.#drainEarly();
     } else {
       // Its number was already given up as a gap: write it late rather than lose it.
       this.stats.lateRecords++;
-      this.#filling.push(this.#next - 1);
+      this.#stage(block, this.#next - 1);
     }
     this.#schedule();
+  }
+
+  /** The block to append a line of up to `bytes` to: the last one, or a new one if it has no room. */
+  #room(bytes: number): Block {
+    const last = this.#blocks[this.#blocks.length - 1];
+    if (last.buf.bytes.length - last.buf.pos >= bytes) return last;
+    let block: Block;
+    if (last.ends.length === 0) {
+      last.buf.ensure(bytes); // an empty block that is too small for one huge line: grow it
+      return last;
+    }
+    if (bytes <= BLOCK_BYTES && this.#spare.length > 0) block = this.#spare.pop() as Block;
+    else block = new Block(Math.max(BLOCK_BYTES, bytes));
+    this.#blocks.push(block);
+    return block;
+  }
+
+  /** Records the line just appended to `block` (which must be the last block). */
+  #stage(block: Block, settles: number): void {
+    const start = block.ends.length === 0 ? 0 : block.ends[block.ends.length - 1];
+    block.push(settles);
+    this.#stagedBytes += block.buf.pos - start;
+    this.#stagedLines++;
+  }
+
+  /** Appends a complete line made elsewhere (an early line, a gap marker). */
+  #appendLine(line: Uint8Array, settles: number): void {
+    const block = this.#room(line.length);
+    block.buf.append(line);
+    this.#stage(block, settles);
   }
 
   /** Writes everything pending, syncs, and closes the file. Missing sequence numbers are marked as gaps at once. */
@@ -222,7 +273,7 @@ export class OrderedWriter {
 
   /** Resolves when nothing is staged or being written. */
   whenIdle(): Promise<void> {
-    if (!this.#running && !this.#scheduled && this.#filling.count === 0) return Promise.resolve();
+    if (!this.#running && !this.#scheduled && this.#stagedLines === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -239,8 +290,7 @@ export class OrderedWriter {
     while (line !== undefined) {
       this.#early.delete(this.#next);
       this.#earlyBytes -= line.length;
-      this.#filling.buf.append(line);
-      this.#filling.push(this.#next);
+      this.#appendLine(line, this.#next);
       this.#next++;
       line = this.#early.get(this.#next);
     }
@@ -267,8 +317,7 @@ export class OrderedWriter {
     let lowest = Number.POSITIVE_INFINITY;
     for (const sequence of this.#early.keys()) if (sequence < lowest) lowest = sequence;
     const waited = Math.round(performance.now() - this.#gapSince);
-    this.#filling.buf.append(gapMarkerLine(this.#next, lowest - 1, waited));
-    this.#filling.push(lowest - 1);
+    this.#appendLine(gapMarkerLine(this.#next, lowest - 1, waited), lowest - 1);
     this.stats.gaps++;
     this.#options.ops.error(
       `sequence ${this.#next}${lowest - 1 > this.#next ? `..${lowest - 1}` : ""} never reached the writer within ${waited} ms; wrote a gap marker and continued`,
@@ -294,12 +343,12 @@ export class OrderedWriter {
     try {
       for (;;) {
         if (this.#reopenWaiters.length > 0) await this.#reopenNow();
-        if (this.#filling.count > 0) {
-          await this.#writeStaged();
+        if (this.#stagedLines > 0) {
+          await this.#writeBlock(this.#blocks[0]);
           continue;
         }
         if (this.#unsynced && this.#syncDue()) await this.#syncNow();
-        if (this.#reopenWaiters.length === 0 && this.#filling.count === 0) break;
+        if (this.#reopenWaiters.length === 0 && this.#stagedLines === 0) break;
       }
     } finally {
       this.#running = false;
@@ -314,15 +363,14 @@ export class OrderedWriter {
     return policy.kind === "interval" && performance.now() - this.#lastSync >= policy.ms;
   }
 
-  /** Swaps the staging buffers and writes everything that was staged, in batches. */
-  async #writeStaged(): Promise<void> {
-    const batch = this.#filling;
-    this.#filling = this.#flushing;
-    this.#flushing = batch;
-    const { ends, settles } = batch;
-    const bytes = batch.buf.bytes;
-    let first = 0;
-    while (first < ends.length) {
+  /**
+   * Writes the unwritten lines of `block` (the oldest), in batches. Lines appended to it meanwhile are
+   * written too. A finished block is recycled, unless it is the one still being filled.
+   */
+  async #writeBlock(block: Block): Promise<void> {
+    const { ends, settles } = block;
+    while (block.written < ends.length) {
+      const first = block.written;
       const start = first === 0 ? 0 : ends[first - 1];
       if (this.#file.size > 0 && this.#file.size + (ends[first] - start) > this.#options.maxFileBytes) {
         await this.#rotate();
@@ -333,8 +381,11 @@ export class OrderedWriter {
       while (last < limit && ends[last] - start <= MAX_BATCH_BYTES && ends[last] - start <= room) last++;
       if (last === first) last = first + 1; // one record larger than the limits goes alone
       const end = ends[last - 1];
-      await this.#writeFully(bytes, start, end);
-      this.#flushedUpTo = end;
+      // The block may be appended to (never moved under these bytes) while this write is in flight.
+      await this.#writeFully(block.buf.bytes, start, end);
+      block.written = last;
+      this.#stagedBytes -= end - start;
+      this.#stagedLines -= last - first;
       this.stats.batches++;
       this.stats.recordsWritten += last - first;
       this.stats.bytesWritten += end - start;
@@ -343,11 +394,15 @@ export class OrderedWriter {
         await this.#syncNow();
       }
       this.#settle(settles[last - 1]);
-      this.#adaptBatchLimit(ends.length - last + this.#filling.count);
-      first = last;
+      this.#adaptBatchLimit(this.#stagedLines);
     }
-    batch.clear();
-    this.#flushedUpTo = 0;
+    if (this.#blocks.length > 1) {
+      this.#blocks.shift();
+      block.clear();
+      if (block.buf.bytes.length === BLOCK_BYTES && this.#spare.length < SPARE_BLOCKS) this.#spare.push(block);
+    } else {
+      block.clear(); // still the filling block: start it over
+    }
     this.#checkResume();
   }
 

@@ -94,8 +94,10 @@ test("a 1 MiB message is written whole", async () => {
   expect(lineMessage(line)).toBe(message);
 });
 
-test("requests larger than 16 MiB are refused with RESOURCE_EXHAUSTED", async () => {
-  await expectStatus(client().logMessage({ message: "y".repeat(17 * 1024 * 1024) }), status.RESOURCE_EXHAUSTED);
+test("requests larger than 16 MiB are refused by the server with RESOURCE_EXHAUSTED", async () => {
+  const error = await expectStatus(client().logMessage({ message: "y".repeat(17 * 1024 * 1024) }), status.RESOURCE_EXHAUSTED);
+  expect(error.details).toMatch(/larger than max \(\d+ vs 16777216\)/);
+  expect(await client().logMessage({ message: "still serving" })).toEqual({ success: true });
 });
 
 test("escapes control characters and keeps UTF-8 as sent", async () => {

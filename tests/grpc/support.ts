@@ -27,7 +27,8 @@ export type ServiceName = "LogService" | "LogBridge";
 /** Client options: a connection of its own (no sharing between clients in one test). */
 const CLIENT_OPTIONS = {
   "grpc.use_local_subchannel_pool": 1,
-  "grpc.max_send_message_length": 16 * 1024 * 1024,
+  // Larger than the server's limit, so the server's refusal is what tests see.
+  "grpc.max_send_message_length": 64 * 1024 * 1024,
   // grpc-js keeps every message of a streaming call in a retry buffer and rescans it per message
   // (quadratic for long streams); with no retry buffer, writes wait for the transport instead.
   "grpc.per_rpc_retry_buffer_size": 0,

@@ -88,6 +88,8 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const command = options.executable ? [options.executable] : [process.execPath, "run", MAIN];
   const args = ["--port", "0", "--grpc_port", "0", "--log_dir", logDir];
   if (options.tcpOnly ?? true) args.push("--tcp_only");
+  // The metrics port defaults to a fixed 9022; tests that want it pass their own --metrics_port.
+  if (!options.args?.includes("--metrics_port")) args.push("--metrics_port", "0");
   const proc = Bun.spawn([...command, ...args, ...(options.args ?? [])], {
     cwd: options.cwd ?? REPO,
     stdin: "ignore",

@@ -19,6 +19,7 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
     idleTimeoutMs: 60_000,
     maxConnections: 4096,
     shutdownTimeoutMs: 10_000,
+    decodeThreads: 1,
     metricsPort: 0,
     ...overrides,
   } as ServerConfig;

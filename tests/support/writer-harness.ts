@@ -48,8 +48,9 @@ export function makeWriter(file: LogFile, options: HarnessOptions = {}) {
 
 /** Submits `text` + "\n" as the line of `sequence`. */
 export function submit(writer: OrderedWriter, sequence: number, text: string): void {
-  const out = writer.lineBuffer(sequence);
-  out.append(encoder.encode(`${text}\n`));
+  const line = encoder.encode(`${text}\n`);
+  const out = writer.lineBuffer(sequence, line.length);
+  out.append(line);
   writer.commitLine(sequence, out);
 }
 
