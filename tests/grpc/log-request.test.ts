@@ -81,6 +81,13 @@ describe("LogRequestDecoder", () => {
     expect(decoder.decode(bytes)).toBeString();
   });
 
+  test("long fields (length prefixes above 0x7f) and multi-byte UTF-8 are accepted", () => {
+    const message = `${"x".repeat(300)} — ü 日本 🚀`;
+    expect(decoder.decode(encode({ message, stackTrace: "y".repeat(70_000) }))).toBeNull();
+    expect(decodedStrings(decoder)[7]).toBe(message);
+    expect(decodedStrings(decoder)[14]).toHaveLength(70_000);
+  });
+
   test("invalid UTF-8 in a string field is refused, naming the field", () => {
     const bytes = new Uint8Array([0x1a, 0x02, 0xc3, 0x28]); // logger_name = C3 28
     expect(decoder.decode(bytes)).toBe("logger_name is not valid UTF-8");
