@@ -103,7 +103,9 @@ export function unpackInto(src: Uint8Array, start: number, end: number, scratch:
   const view = srcView;
   const limit = unpackLimit(end - start);
   let out = scratch.words;
-  let capacity = out.length << 2;
+  // Never more than this input's cap, even when an earlier, larger message left the scratch bigger:
+  // whatever would pass the cap goes through growFor, which refuses it.
+  let capacity = Math.min(out.length << 2, limit);
   let i = start;
   let o = 0; // output byte offset, always a multiple of 8
   while (i < end) {
@@ -121,7 +123,7 @@ export function unpackInto(src: Uint8Array, start: number, end: number, scratch:
       if (i + 9 + runBytes > end) throw truncated("verbatim run longer than the input", i - start);
       if (o + 8 + runBytes > capacity) {
         out = growFor(scratch, o + 8 + runBytes, o, limit);
-        capacity = out.length << 2;
+        capacity = Math.min(out.length << 2, limit);
       }
       const w = o >> 2;
       out[w] = view.getInt32(i, true);
@@ -146,7 +148,7 @@ export function unpackInto(src: Uint8Array, start: number, end: number, scratch:
       const bytes = (src[i++] + 1) << 3;
       if (o + bytes > capacity) {
         out = growFor(scratch, o + bytes, o, limit);
-        capacity = out.length << 2;
+        capacity = Math.min(out.length << 2, limit);
       }
       const w = o >> 2;
       if (bytes <= 32) {
@@ -160,7 +162,7 @@ export function unpackInto(src: Uint8Array, start: number, end: number, scratch:
       if (i + POPCOUNT[tag] > end) throw truncated("mixed word shorter than its tag", i - start);
       if (o + 8 > capacity) {
         out = growFor(scratch, o + 8, o, limit);
-        capacity = out.length << 2;
+        capacity = Math.min(out.length << 2, limit);
       }
       if ((tag & (tag + 1)) === 0 && i + 8 <= src.length) {
         // Tag 2^n - 1: bytes 0..n-1 present, as in a Text's last word (its tail, then NUL padding).

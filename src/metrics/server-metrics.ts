@@ -130,7 +130,7 @@ export function renderMetrics(source: MetricsSource, version: string): string {
     stats.lateRecords,
   );
   m.single("gauge", name("pending_records"), "Records received but not yet written.", writer.pendingRecords);
-  m.single("gauge", name("pending_bytes"), "Bytes of formatted lines received but not yet written.", writer.pendingBytes);
+  m.single("gauge", name("pending_bytes"), "Bytes received but not yet written: formatted lines waiting for the writer, plus TCP reads still being decoded.", writer.pendingBytes);
   m.single(
     "gauge",
     name("last_written_sequence"),

@@ -127,3 +127,13 @@ describe("unpackInto", () => {
     expect(() => unpackInto(new Uint8Array(4), 2, 8, new Scratch())).toThrow(RangeError);
   });
 });
+
+test("the expansion cap holds even after an earlier message grew the scratch buffer", () => {
+  const scratch = new Scratch();
+  // 1 MiB of zero bytes unpacks to 4 MiB (within its own cap) and leaves the scratch that large.
+  unpackInto(new Uint8Array(1024 * 1024), 0, 1024 * 1024, scratch);
+  // 16 KiB of (0x00, 0xff) pairs would unpack to 16 MiB; its own cap is 8 × 16 KiB + 64 KiB.
+  const bomb = new Uint8Array(16 * 1024);
+  for (let i = 1; i < bomb.length; i += 2) bomb[i] = 0xff;
+  expect(() => unpackInto(bomb, 0, bomb.length, scratch)).toThrow(/exceeds 196608 bytes/);
+});
