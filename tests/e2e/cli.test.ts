@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { MAIN, tempDir } from "../support/server-process.ts";
+import { MAIN, startAndStop, tempDir } from "../support/server-process.ts";
 
 async function run(args: string[]) {
   const proc = Bun.spawn([process.execPath, "run", MAIN, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
@@ -45,19 +45,10 @@ describe("command line", () => {
   });
 
   test("kebab-case spellings are accepted", async () => {
-    const proc = Bun.spawn([process.execPath, "run", MAIN, "--port", "0", "--tcp-only", "--log-dir", tempDir(), "--max-file-bytes", "70000000"], {
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const reader = proc.stdout.getReader();
-    let out = "";
-    while (!out.includes("all server components started")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += new TextDecoder().decode(value);
-    }
-    proc.kill("SIGTERM");
-    expect(await proc.exited).toBe(0);
+    const { stdout: out, exitCode } = await startAndStop([
+      process.execPath, "run", MAIN, "--port", "0", "--tcp-only", "--metrics-port", "0", "--log-dir", tempDir(), "--max-file-bytes", "70000000",
+    ]);
+    expect(exitCode).toBe(0);
     expect(out).toContain("TCP server listening on 127.0.0.1:");
     expect(out).not.toContain("gRPC server listening");
   });

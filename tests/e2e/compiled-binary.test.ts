@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { compiledBinary } from "../support/compiled-binary.ts";
 import { concat, logFrame } from "../support/frames.ts";
-import { type ServerProcess, sendTcp, startServer, tempDir } from "../support/server-process.ts";
+import { type ServerProcess, sendTcp, startAndStop, startServer, tempDir } from "../support/server-process.ts";
 import { checkNumberedRecords } from "../support/numbered-records.ts";
 
 let server: ServerProcess | null = null;
@@ -28,16 +28,8 @@ test("compiled binary: concurrent TCP connections from another working directory
 
 test("compiled binary: default log dir is logs/ beside the executable", async () => {
   const executable = await compiledBinary();
-  const proc = Bun.spawn([executable, "--port", "0", "--tcp_only"], { cwd: tempDir("log_server-cwd-"), stdout: "pipe", stderr: "pipe" });
-  const reader = proc.stdout.getReader();
-  let out = "";
-  while (!out.includes("all server components started")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += new TextDecoder().decode(value);
-  }
-  proc.kill("SIGTERM");
-  expect(await proc.exited).toBe(0);
+  const { stdout: out, exitCode } = await startAndStop([executable, "--port", "0", "--tcp_only", "--metrics_port", "0"], tempDir("log_server-cwd-"));
+  expect(exitCode).toBe(0);
   const expected = path.join(path.dirname(executable), "logs", "_main.log");
   expect(out).toContain(`writing to ${expected}`);
   expect(existsSync(expected)).toBe(true);

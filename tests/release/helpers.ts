@@ -105,7 +105,7 @@ export function logFrame(text: string): Uint8Array {
  * stops the process with SIGTERM (by its PID) and returns the log line and the exit code.
  */
 export async function proveServerWorks(binary: string, logDir: string, text: string): Promise<{ line: string; exitCode: number; stdout: string }> {
-  const proc = Bun.spawn([binary, "--port", "0", "--grpc_port", "0", "--tcp_only", "--log_dir", logDir], {
+  const proc = Bun.spawn([binary, "--port", "0", "--grpc_port", "0", "--tcp_only", "--metrics_port", "0", "--log_dir", logDir], {
     stdout: "pipe",
     stderr: "pipe",
     stdin: "ignore",

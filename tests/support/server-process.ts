@@ -141,3 +141,17 @@ export async function writeAll(socket: ClientSocket, bytes: Uint8Array): Promise
     if (offset < bytes.length) await socket.waitDrain();
   }
 }
+
+/** Starts `command`, reads its stdout until the server says it started, stops it with SIGTERM; returns stdout and exit code. */
+export async function startAndStop(command: string[], cwd = REPO): Promise<{ stdout: string; exitCode: number }> {
+  const proc = Bun.spawn(command, { cwd, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const reader = proc.stdout.getReader();
+  let stdout = "";
+  while (!stdout.includes("all server components started")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stdout += new TextDecoder().decode(value);
+  }
+  proc.kill("SIGTERM");
+  return { stdout, exitCode: await proc.exited };
+}
