@@ -90,7 +90,7 @@ for (let i = 1; i < 256; i++) POPCOUNT[i] = (i & 1) + POPCOUNT[i >> 1];
 // A DataView of the last input: frames arrive as ranges of one socket read (64 KiB), so it is
 // created about once per read, not per frame.
 let viewOf: Uint8Array | null = null;
-let srcView = new DataView(new ArrayBuffer(0));
+let srcView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
 export function unpackInto(src: Uint8Array, start: number, end: number, scratch: Scratch): number {
   if (start < 0 || end > src.length || start > end) {

@@ -75,6 +75,18 @@ METADATA_KEYS.forEach((key, i) => {
 const METADATA_OPEN = wordsOf(" [metadata:"); // 11 bytes in 3 words
 const METADATA_OPEN_BYTES = 11;
 
+/** The padded columns after the sequence number, in order; LEVEL_COLUMN stands for the level. */
+const LEVEL_COLUMN = -1;
+const COLUMN_FIELDS = new Int32Array([
+  Field.timestamp, Field.hostname, Field.loggerName, LEVEL_COLUMN, Field.filename, Field.functionName, Field.lineNumber,
+]);
+const COLUMN_WIDTHS = new Int32Array([
+  COLUMN_WIDTH.timestamp, COLUMN_WIDTH.hostname, COLUMN_WIDTH.loggerName, COLUMN_WIDTH.level,
+  COLUMN_WIDTH.filename, COLUMN_WIDTH.functionName, COLUMN_WIDTH.lineNumber,
+]);
+/** The message, then the metadata fields (whose keys are METADATA_KEYS[i - 1]). */
+const TRAILING_FIELDS = new Int32Array([Field.message, ...METADATA_FIELDS]);
+
 /** Worst case growth of escaping: one byte becomes "\xHH". */
 const MAX_ESCAPE_FACTOR = 4;
 /**
@@ -356,32 +368,34 @@ export function formatLineBody(out: ByteBuffer, fields: LogFields): void {
   const words = wordView(fields);
 
   let o = out.pos;
-  if (length[Field.timestamp] === 0) o = putReceiveTimestampColumn(view, o);
-  else o = putColumn(view, o, fields, Field.timestamp, COLUMN_WIDTH.timestamp, words);
-  o = putColumn(view, o, fields, Field.hostname, COLUMN_WIDTH.hostname, words);
-  o = putColumn(view, o, fields, Field.loggerName, COLUMN_WIDTH.loggerName, words);
-  o = putLevelColumn(view, o, fields.level);
-  o = putColumn(view, o, fields, Field.filename, COLUMN_WIDTH.filename, words);
-  o = putColumn(view, o, fields, Field.functionName, COLUMN_WIDTH.functionName, words);
-  o = putColumn(view, o, fields, Field.lineNumber, COLUMN_WIDTH.lineNumber, words);
+  // One call site per helper (a loop over tables instead of unrolled calls) keeps the compiled code
+  // small; with the decoder in the same loop, code size costs more than the loop does.
+  for (let c = 0; c < COLUMN_FIELDS.length; c++) {
+    const field = COLUMN_FIELDS[c];
+    if (field === LEVEL_COLUMN) o = putLevelColumn(view, o, fields.level);
+    else if (field === Field.timestamp && length[field] === 0) o = putReceiveTimestampColumn(view, o);
+    else o = putColumn(view, o, fields, field, COLUMN_WIDTHS[c], words);
+  }
+  // The message (no key, no padding), then the metadata that is present.
   const src = fields.bytes;
-  if (length[Field.message] !== 0) o = putValue(view, o, src, words, fields.start[Field.message], length[Field.message]);
-
   let metadataOpen = false;
-  for (let i = 0; i < METADATA_FIELDS.length; i++) {
-    const field = METADATA_FIELDS[i];
+  for (let i = 0; i < TRAILING_FIELDS.length; i++) {
+    const field = TRAILING_FIELDS[i];
     const n = length[field];
     if (n === 0) continue;
-    if (!metadataOpen) {
-      view.setInt32(o, METADATA_OPEN[0], true);
-      view.setInt32(o + 4, METADATA_OPEN[1], true);
-      view.setInt32(o + 8, METADATA_OPEN[2], true);
-      o += METADATA_OPEN_BYTES;
-      metadataOpen = true;
+    if (i > 0) {
+      if (!metadataOpen) {
+        view.setInt32(o, METADATA_OPEN[0], true);
+        view.setInt32(o + 4, METADATA_OPEN[1], true);
+        view.setInt32(o + 8, METADATA_OPEN[2], true);
+        o += METADATA_OPEN_BYTES;
+        metadataOpen = true;
+      }
+      view.setInt32(o, KEY_WORDS[2 * i - 2], true);
+      view.setInt32(o + 4, KEY_WORDS[2 * i - 1], true);
+      o += KEY_LENGTH[i - 1];
     }
-    view.setInt32(o, KEY_WORDS[2 * i], true);
-    view.setInt32(o + 4, KEY_WORDS[2 * i + 1], true);
-    o = putValue(view, o + KEY_LENGTH[i], src, words, fields.start[field], n);
+    o = putValue(view, o, src, words, fields.start[field], n);
   }
   if (metadataOpen) {
     view.setUint16(o, 0x0a5d, true); // "]\n"
