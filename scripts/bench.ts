@@ -28,11 +28,19 @@ while (!banner.includes("all server components started")) {
 void (async () => { while (!(await stdout.read()).done); })();
 const port = Number(/TCP server listening on .*:(\d+)/.exec(banner)?.[1]);
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  if (process.env.BENCH_CPU_SPLIT) console.error(`utime ${Number(fields[11]) / 100} s, stime ${Number(fields[12]) / 100} s`);
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+const serverCpuBefore = cpuSeconds(server.pid);
 const client = Bun.spawn([process.execPath, path.join(root, "scripts/bench-client.ts"), String(port), String(records), String(connections)], {
   stdout: "pipe",
   stderr: "inherit",
@@ -42,12 +50,14 @@ const { startedAt, finishedAt, bytes } = JSON.parse(clientOutput.trim().split("\
 const liveFile = path.join(logDir, "_main.log");
 while ((lastSequenceIn(liveFile) ?? -1) < records - 1) await Bun.sleep(2);
 const doneAt = Date.now();
+const serverCpu = cpuSeconds(server.pid) - serverCpuBefore;
 
 const seconds = (doneAt - startedAt) / 1000;
 console.log(`records:        ${records} over ${connections} connections (${(bytes / records).toFixed(0)} bytes each on the wire)`);
 console.log(`client sending: ${((finishedAt - startedAt) / 1000).toFixed(3)} s`);
 console.log(`first byte → last record on disk: ${seconds.toFixed(3)} s`);
 console.log(`throughput:     ${Math.round(records / seconds).toLocaleString("en-US")} records/s, ${(bytes / seconds / 1e6).toFixed(1)} MB/s input`);
+console.log(`server CPU:     ${serverCpu.toFixed(2)} s (${((serverCpu / records) * 1e6).toFixed(2)} µs per record, all threads)`);
 console.log(`server peak RSS: ${peakRssMiB(server.pid).toFixed(1)} MiB`);
 
 server.kill("SIGTERM");

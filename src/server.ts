@@ -64,7 +64,7 @@ export class LogServer {
       maxPendingBytes: config.maxPendingBytes,
       ops,
     });
-    this.sink = new RecordSink(new Sequencer(firstSequence), this.writer);
+    this.sink = new RecordSink(Sequencer.startingAt(firstSequence), this.writer);
 
     ops.info("starting server components");
     this.tcp = new TcpListener({

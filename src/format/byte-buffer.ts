@@ -18,6 +18,15 @@ export class ByteBuffer {
     this.view = new DataView(this.bytes.buffer);
   }
 
+  /** A buffer over existing bytes (not copied), holding `length` of them. */
+  static wrap(bytes: Uint8Array, length: number): ByteBuffer {
+    const buffer = new ByteBuffer(0);
+    buffer.bytes = bytes;
+    buffer.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    buffer.pos = length;
+    return buffer;
+  }
+
   /** Makes room for `n` more bytes; growth doubles, so appends are amortised O(1). */
   ensure(n: number): void {
     const need = this.pos + n;

@@ -340,6 +340,33 @@ export function formatLine(out: ByteBuffer, sequence: number, fields: LogFields)
   formatLineBody(out, fields);
 }
 
+/** Bytes of the sequence column (the number padded to its width, then the separator). */
+export const SEQUENCE_COLUMN_BYTES = COLUMN_WIDTH.sequence + 1;
+const SEQUENCE_COLUMN_LIMIT = 10 ** COLUMN_WIDTH.sequence;
+
+/** Reserves a sequence column of spaces, for a line whose number is not known yet (see patchSequenceColumn). */
+export function writeSequencePlaceholder(out: ByteBuffer): void {
+  out.ensure(SEQUENCE_COLUMN_BYTES);
+  out.bytes.fill(0x20, out.pos, out.pos + SEQUENCE_COLUMN_BYTES);
+  out.pos += SEQUENCE_COLUMN_BYTES;
+}
+
+/**
+ * Writes `sequence` into a placeholder column at `bytes[at]`, exactly as writeSequenceColumn would.
+ * Returns false, changing nothing, when the number has more digits than the column is wide.
+ */
+export function patchSequenceColumn(bytes: Uint8Array, at: number, sequence: number): boolean {
+  if (sequence >= SEQUENCE_COLUMN_LIMIT) return false;
+  let digits = 1;
+  for (let v = sequence; v >= 10; v = Math.floor(v / 10)) digits++;
+  let v = sequence;
+  for (let i = at + digits - 1; i >= at; i--) {
+    bytes[i] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return true;
+}
+
 /** An upper bound on the bytes `formatLine` needs for `fields`, so a caller can reserve room first. */
 export function maxLineBytes(fields: LogFields): number {
   let valueBytes = 0;
@@ -347,10 +374,6 @@ export function maxLineBytes(fields: LogFields): number {
   return valueBytes * MAX_ESCAPE_FACTOR + 2 * LINE_OVERHEAD;
 }
 
-/** An upper bound on the bytes of a sequence column plus a ready-made body of `bodyBytes`. */
-export function maxNumberedBodyBytes(bodyBytes: number): number {
-  return bodyBytes + LINE_OVERHEAD;
-}
 
 /** The first column. Kept apart from the body so decode workers can format bodies before numbers are known. */
 export function writeSequenceColumn(out: ByteBuffer, sequence: number): void {

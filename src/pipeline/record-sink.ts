@@ -1,7 +1,7 @@
 // Where every ingest protocol delivers decoded records: takes the next global sequence number,
 // formats the line straight into the writer's staging buffer, and hands it over. TCP and gRPC
 // share one instance, so they share one sequence and one file.
-import { formatLine, maxLineBytes, maxNumberedBodyBytes, writeSequenceColumn } from "../format/line-format.ts";
+import { formatLine, maxLineBytes } from "../format/line-format.ts";
 import type { LogFields } from "../record/log-fields.ts";
 import type { OrderedWriter } from "../writer/ordered-writer.ts";
 import type { Sequencer } from "./sequencer.ts";
@@ -28,19 +28,11 @@ export class RecordSink {
   }
 
   /**
-   * Accepts records a decode worker already formatted: `bodies` holds the lines without their sequence
-   * column, back to back, ending at `ends[i]`. Each gets the next number, in order.
+   * Accepts records a decode worker already formatted and numbered (with `sequencer.takeRange`):
+   * lines `first` … `first + ends.length - 1` in `lines`, line i ending at `ends[i]`.
    */
-  acceptBodies(bodies: Uint8Array, ends: Int32Array, protocol: Protocol): void {
-    let start = 0;
-    for (let i = 0; i < ends.length; i++) {
-      const sequence = this.sequencer.take();
-      const out = this.writer.lineBuffer(sequence, maxNumberedBodyBytes(ends[i] - start));
-      writeSequenceColumn(out, sequence);
-      out.append(bodies, start, ends[i]);
-      this.writer.commitLine(sequence, out);
-      start = ends[i];
-    }
+  acceptNumbered(first: number, lines: Uint8Array, ends: Int32Array, protocol: Protocol): void {
+    this.writer.commitLines(first, lines, ends);
     this.received[protocol] += ends.length;
   }
 }

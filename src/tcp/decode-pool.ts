@@ -17,12 +17,14 @@ export class DecodePool {
   readonly #workers: Worker[] = [];
   readonly #assigned = new Map<number, Worker>();
   #next = 0;
+  #nextRecycle = 0;
   #inFlight = 0;
   inFlightBytes = 0;
   #idleWaiters: Array<() => void> = [];
 
   constructor(
     size: number,
+    sequence: SharedArrayBuffer,
     onResponse: (response: DecodeResponse) => void,
     onCrash: (error: ErrorEvent) => void,
   ) {
@@ -36,6 +38,8 @@ export class DecodePool {
         if (this.#inFlight === 0) this.#wakeIdle();
       };
       worker.onerror = onCrash;
+      const init: DecodeRequest = { kind: "init", sequence };
+      worker.postMessage(init);
       worker.unref();
       this.#workers.push(worker);
     }
@@ -59,6 +63,13 @@ export class DecodePool {
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     if (!whole) request.bytes = bytes.slice();
     worker.postMessage(request, { transfer: [request.bytes.buffer as ArrayBuffer] });
+  }
+
+  /** Returns an output buffer to a worker for reuse. */
+  recycle(buffer: ArrayBuffer): void {
+    const worker = this.#workers[this.#nextRecycle++ % this.#workers.length];
+    const request: DecodeRequest = { kind: "recycle", buffer };
+    worker.postMessage(request, { transfer: [buffer] });
   }
 
   /** The connection is gone: its worker drops its state after answering what was already submitted. */

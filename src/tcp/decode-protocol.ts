@@ -1,8 +1,13 @@
 // Messages between the TCP listener (main thread) and its decode workers.
 import type { DecodedChunk } from "./chunk-decoder.ts";
 
-/** Main → worker: bytes read from connection `connection` (the buffer is transferred), or its end. */
-export type DecodeRequest = { kind: "data"; connection: number; bytes: Uint8Array } | { kind: "end"; connection: number };
+/** Main → worker: the shared sequence counter (once, first); bytes read from a connection (the buffer is transferred); its end. */
+export type DecodeRequest =
+  | { kind: "init"; sequence: SharedArrayBuffer }
+  | { kind: "data"; connection: number; bytes: Uint8Array }
+  | { kind: "end"; connection: number }
+  /** An output buffer the writer is done with, for reuse (transferred). */
+  | { kind: "recycle"; buffer: ArrayBuffer };
 
 /** Worker → main: what one `data` request produced, in request order per connection. */
 export interface DecodeResponse extends DecodedChunk {

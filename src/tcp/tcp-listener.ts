@@ -42,6 +42,7 @@ export class TcpListener {
   constructor(readonly options: TcpListenerOptions) {
     this.#pool = new DecodePool(
       options.decodeThreads,
+      options.sink.sequencer.shared,
       (response) => this.#accept(response),
       (error) => options.ops.error(`a decode worker failed (${error.message}); records in flight on it are lost`),
     );
@@ -56,6 +57,7 @@ export class TcpListener {
     const { sink } = this.options;
     const writer = sink.writer;
     writer.onResume(() => this.#resumeAll());
+    writer.onBlockWritten((bytes) => this.#pool.recycle(bytes.buffer as ArrayBuffer));
     this.#server = Bun.listen<Connection>({
       hostname: this.options.host,
       port: this.options.port,
@@ -109,14 +111,14 @@ export class TcpListener {
     this.#byId.set(socket.data.id, socket);
   }
 
-  /** A decode worker's answer for one read: number and write its lines, then act on what it saw. */
+  /** A decode worker's answer for one read: hand its numbered lines to the writer, then act on what it saw. */
   #accept(response: DecodeResponse): void {
     const socket = this.#byId.get(response.connection);
     if (socket === undefined) return;
     const connection = socket.data;
     connection.pendingReads--;
     const count = response.ends.length;
-    if (count > 0) this.options.sink.acceptBodies(response.bodies, response.ends, "tcp");
+    if (count > 0) this.options.sink.acceptNumbered(response.first, response.lines, response.ends, "tcp");
     this.options.sink.writer.externalPendingBytes = this.#pool.inFlightBytes;
     connection.records += count;
     if (response.sawFirstFrame) connection.sawFirstFrame = true;

@@ -54,27 +54,51 @@ export const BLOCK_BYTES = 1024 * 1024;
 /** Empty blocks kept for reuse. */
 const SPARE_BLOCKS = 4;
 
-/** A block of lines formatted in sequence order, waiting for (or in) a write. */
+/**
+ * Lines in sequence order, waiting for (or in) a write. Either the block the main thread formats into
+ * (growable, `sealed` false), or a block of ready-made lines adopted whole from a decode worker.
+ */
 class Block {
   readonly buf: ByteBuffer;
   /** End offset of each line in `buf`. */
-  ends: number[] = [];
-  /** For each line, the highest sequence number that is settled once it is written. */
-  settles: number[] = [];
+  ends: number[] | Int32Array;
+  /** For each line, the highest sequence number that is settled once it is written; null: `first + i`. */
+  settles: number[] | null;
+  /** With `settles` null: the sequence number of line 0 (the lines are consecutive). */
+  first = 0;
+  /** No more lines are appended (an adopted block). */
+  readonly sealed: boolean;
+  /** Taken whole from `commitLines`: its bytes are handed back once written. */
+  recyclable = false;
   /** Lines of this block already in the file. */
   written = 0;
 
-  constructor(capacity: number) {
-    this.buf = new ByteBuffer(capacity);
+  constructor(buf: ByteBuffer, ends: number[] | Int32Array, settles: number[] | null, sealed: boolean) {
+    this.buf = buf;
+    this.ends = ends;
+    this.settles = settles;
+    this.sealed = sealed;
   }
 
-  get unwritten(): number {
-    return this.ends.length - this.written;
+  static filling(capacity: number): Block {
+    return new Block(new ByteBuffer(capacity), [], [], false);
   }
 
+  /** Lines `first`, `first + 1`, … formatted elsewhere: `bytes` ending at `ends[i]`. */
+  static adopted(first: number, bytes: Uint8Array, ends: Int32Array): Block {
+    const block = new Block(ByteBuffer.wrap(bytes, ends[ends.length - 1]), ends, null, true);
+    block.first = first;
+    return block;
+  }
+
+  settlesAt(line: number): number {
+    return this.settles === null ? this.first + line : this.settles[line];
+  }
+
+  /** Appends to a filling block: the line that now ends at `buf.pos`. */
   push(settles: number): void {
-    this.ends.push(this.buf.pos);
-    this.settles.push(settles);
+    (this.ends as number[]).push(this.buf.pos);
+    (this.settles as number[]).push(settles);
   }
 
   clear(): void {
@@ -105,14 +129,15 @@ export class OrderedWriter {
   /** Highest sequence number such that it and all before it are written (and synced, under --fsync batch). */
   #settled: number;
   /** Staged lines, oldest first; new lines go into the last block. */
-  #blocks: Block[] = [new Block(BLOCK_BYTES)];
+  #blocks: Block[] = [Block.filling(BLOCK_BYTES)];
   #spare: Block[] = [];
   /** Bytes staged in blocks and not yet written. */
   #stagedBytes = 0;
   #stagedLines = 0;
-  /** Lines that arrived before their turn, by sequence number. */
-  #early = new Map<number, Uint8Array>();
+  /** Lines that arrived before their turn, as blocks keyed by their first sequence number. */
+  #early = new Map<number, Block>();
   #earlyBytes = 0;
+  #earlyLines = 0;
   /** Where an out-of-order line is formatted before it is copied into `#early`. */
   #side = new ByteBuffer(4096);
   #gapTimer: ReturnType<typeof setTimeout> | null = null;
@@ -133,6 +158,7 @@ export class OrderedWriter {
   #settledListeners: Array<(settled: number) => void> = [];
   #resumeListeners: Array<() => void> = [];
   #healthListeners: Array<(healthy: boolean) => void> = [];
+  #blockWrittenListeners: Array<(bytes: Uint8Array) => void> = [];
 
   constructor(file: LogFile, options: OrderedWriterOptions) {
     this.#file = file;
@@ -166,7 +192,7 @@ export class OrderedWriter {
   }
 
   get pendingRecords(): number {
-    return this.#stagedLines + this.#early.size;
+    return this.#stagedLines + this.#earlyLines;
   }
 
   get filePath(): string {
@@ -192,6 +218,11 @@ export class OrderedWriter {
     this.#settledListeners.push(listener);
   }
 
+  /** Called with the bytes of each block taken by `commitLines` once it is in the file, so they can be reused. */
+  onBlockWritten(listener: (bytes: Uint8Array) => void): void {
+    this.#blockWrittenListeners.push(listener);
+  }
+
   onHealthChange(listener: (healthy: boolean) => void): void {
     this.#healthListeners.push(listener);
   }
@@ -212,9 +243,7 @@ export class OrderedWriter {
     const block = this.#blocks[this.#blocks.length - 1];
     if (buffer !== block.buf) {
       const line = buffer.bytes.slice(0, buffer.pos);
-      this.#early.set(sequence, line);
-      this.#earlyBytes += line.length;
-      this.#armGapTimer();
+      this.#keepEarly(sequence, Block.adopted(sequence, line, Int32Array.of(line.length)));
       return;
     }
     if (sequence === this.#next) {
@@ -229,17 +258,61 @@ export class OrderedWriter {
     this.#schedule();
   }
 
+  /**
+   * Takes lines `first` … `first + ends.length - 1`, formatted elsewhere (a decode worker) into
+   * `bytes`, line i ending at `ends[i]`. The bytes are kept as they are, not copied.
+   */
+  commitLines(first: number, bytes: Uint8Array, ends: Int32Array): void {
+    if (this.#closed) throw new Error("the writer is closed");
+    const block = Block.adopted(first, bytes, ends);
+    block.recyclable = true;
+    if (first !== this.#next) {
+      if (first > this.#next) {
+        this.#keepEarly(first, block);
+        return;
+      }
+      // Numbers already given up as a gap: write them late rather than lose them.
+      this.stats.lateRecords += ends.length;
+      this.#stageBlock(new Block(block.buf, ends, Array.from(ends, () => this.#next - 1), true));
+      this.#schedule();
+      return;
+    }
+    this.#stageBlock(block);
+    this.#next = first + ends.length;
+    if (this.#early.size > 0) this.#drainEarly();
+    this.#schedule();
+  }
+
+  #keepEarly(first: number, block: Block): void {
+    this.#early.set(first, block);
+    this.#earlyBytes += block.buf.pos;
+    this.#earlyLines += block.ends.length;
+    this.#armGapTimer();
+  }
+
+  /** Queues a sealed block: before the filling block if that is empty, else after it with a fresh one behind. */
+  #stageBlock(block: Block): void {
+    const last = this.#blocks[this.#blocks.length - 1];
+    if (!last.sealed && last.ends.length === 0 && this.#blocks.length > 1) {
+      this.#blocks.splice(this.#blocks.length - 1, 0, block);
+    } else {
+      this.#blocks.push(block, this.#spare.pop() ?? Block.filling(BLOCK_BYTES));
+    }
+    this.#stagedBytes += block.buf.pos;
+    this.#stagedLines += block.ends.length;
+  }
+
   /** The block to append a line of up to `bytes` to: the last one, or a new one if it has no room. */
   #room(bytes: number): Block {
     const last = this.#blocks[this.#blocks.length - 1];
-    if (last.buf.bytes.length - last.buf.pos >= bytes) return last;
+    if (!last.sealed && last.buf.bytes.length - last.buf.pos >= bytes) return last;
     let block: Block;
-    if (last.ends.length === 0) {
+    if (!last.sealed && last.ends.length === 0) {
       last.buf.ensure(bytes); // an empty block that is too small for one huge line: grow it
       return last;
     }
     if (bytes <= BLOCK_BYTES && this.#spare.length > 0) block = this.#spare.pop() as Block;
-    else block = new Block(Math.max(BLOCK_BYTES, bytes));
+    else block = Block.filling(Math.max(BLOCK_BYTES, bytes));
     this.#blocks.push(block);
     return block;
   }
@@ -286,13 +359,14 @@ export class OrderedWriter {
   }
 
   #drainEarly(): void {
-    let line = this.#early.get(this.#next);
-    while (line !== undefined) {
+    let block = this.#early.get(this.#next);
+    while (block !== undefined) {
       this.#early.delete(this.#next);
-      this.#earlyBytes -= line.length;
-      this.#appendLine(line, this.#next);
-      this.#next++;
-      line = this.#early.get(this.#next);
+      this.#earlyBytes -= block.buf.pos;
+      this.#earlyLines -= block.ends.length;
+      this.#stageBlock(block);
+      this.#next += block.ends.length;
+      block = this.#early.get(this.#next);
     }
     if (this.#early.size === 0 && this.#gapTimer) {
       clearTimeout(this.#gapTimer);
@@ -368,8 +442,8 @@ export class OrderedWriter {
    * written too. A finished block is recycled, unless it is the one still being filled.
    */
   async #writeBlock(block: Block): Promise<void> {
-    const { ends, settles } = block;
-    while (block.written < ends.length) {
+    while (block.written < block.ends.length) {
+      const ends = block.ends;
       const first = block.written;
       const start = first === 0 ? 0 : ends[first - 1];
       if (this.#file.size > 0 && this.#file.size + (ends[first] - start) > this.#options.maxFileBytes) {
@@ -393,13 +467,16 @@ export class OrderedWriter {
       if (this.#options.fsync.kind === "batch" || (this.#options.fsync.kind === "interval" && this.#syncDue())) {
         await this.#syncNow();
       }
-      this.#settle(settles[last - 1]);
+      this.#settle(block.settlesAt(last - 1));
       this.#adaptBatchLimit(this.#stagedLines);
     }
     if (this.#blocks.length > 1) {
       this.#blocks.shift();
-      block.clear();
-      if (block.buf.bytes.length === BLOCK_BYTES && this.#spare.length < SPARE_BLOCKS) this.#spare.push(block);
+      if (block.recyclable) for (const listener of this.#blockWrittenListeners) listener(block.buf.bytes);
+      if (!block.sealed && block.buf.bytes.length === BLOCK_BYTES && this.#spare.length < SPARE_BLOCKS) {
+        block.clear();
+        this.#spare.push(block);
+      }
     } else {
       block.clear(); // still the filling block: start it over
     }

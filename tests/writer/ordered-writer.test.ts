@@ -121,3 +121,44 @@ describe("OrderedWriter", () => {
     expect(readFileSync(path.join(dir, "_main.log"), "utf8")).toBe("old line\nnew line\n");
   });
 });
+
+describe("OrderedWriter.commitLines (blocks numbered by decode workers)", () => {
+  const encoder = new TextEncoder();
+  function block(first: number, count: number) {
+    const lines = Array.from({ length: count }, (_, i) => `${first + i} line\n`);
+    const bytes = encoder.encode(lines.join(""));
+    let end = 0;
+    const ends = Int32Array.from(lines, (line) => (end += line.length));
+    return { bytes, ends };
+  }
+
+  test("blocks from several workers arrive out of order and are written in order, mixed with single lines", async () => {
+    const { dir, file } = await openFile();
+    const { writer } = makeWriter(file);
+    const b1 = block(0, 3);
+    const b2 = block(3, 4);
+    const b3 = block(8, 2);
+    writer.commitLines(8, b3.bytes, b3.ends);
+    submit(writer, 7, "7 line");
+    writer.commitLines(3, b2.bytes, b2.ends);
+    writer.commitLines(0, b1.bytes, b1.ends);
+    submit(writer, 10, "10 line");
+    await writer.close();
+    const lines = readFileSync(path.join(dir, "_main.log"), "utf8").trimEnd().split("\n");
+    expect(lines).toEqual(Array.from({ length: 11 }, (_, i) => `${i} line`));
+    expect(writer.settled).toBe(10);
+  });
+
+  test("an adopted block is split across a rotation at a line boundary", async () => {
+    const dir = tempDir();
+    const file = new RotatingFile(dir, "_main.log", 3);
+    await file.open();
+    const { writer } = makeWriter(file, { maxFileBytes: 20 });
+    const b = block(0, 5); // "0 line\n" = 7 bytes: two lines per 20-byte file
+    writer.commitLines(0, b.bytes, b.ends);
+    await writer.close();
+    expect(readFileSync(path.join(dir, "_main.log.1"), "utf8")).toBe("0 line\n1 line\n");
+    expect(readFileSync(path.join(dir, "_main.log.0"), "utf8")).toBe("2 line\n3 line\n");
+    expect(readFileSync(path.join(dir, "_main.log"), "utf8")).toBe("4 line\n");
+  });
+});
