@@ -40,7 +40,7 @@ export const cliArgs = {
   },
   max_pending_bytes: {
     type: "string",
-    default: String(64 * 1024 * 1024),
+    default: String(32 * 1024 * 1024),
     description: "Bound on records received but not yet written; at it TCP reads pause and gRPC calls get RESOURCE_EXHAUSTED.",
   },
   first_frame_timeout: {

@@ -92,7 +92,7 @@ export class ChunkDecoder implements FrameHandler {
 
   decode(chunk: Uint8Array): DecodedChunk {
     // Formatted lines are a little longer than their packed frames; one buffer per read, handed over whole.
-    this.#out = this.buffers.take(chunk.length * 2);
+    this.#out = this.buffers.take(chunk.length + (chunk.length >> 1));
     this.#ends = [];
     const identityBefore = this.#identity;
     let rejection: FrameRejection | null = null;
