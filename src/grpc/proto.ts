@@ -9,7 +9,9 @@ import descriptor from "protobufjs/ext/descriptor";
 import logServiceText from "../../proto/log_service.proto" with { type: "text" };
 import healthText from "./protos/health.proto" with { type: "text" };
 import reflectionV1Text from "./protos/reflection-v1.proto" with { type: "text" };
-import reflectionV1alphaText from "./protos/reflection-v1alpha.proto" with { type: "text" };
+
+/** v1alpha is the same protocol under its pre-release package name, which older tools still ask for. */
+const reflectionV1alphaText = reflectionV1Text.replace("package grpc.reflection.v1;", "package grpc.reflection.v1alpha;");
 
 /** Each embedded file: the name reflection clients see, its package, and its text. */
 const SOURCES = [

@@ -1,5 +1,7 @@
 // gRPC test clients built the way an ordinary grpc-js user would: @grpc/proto-loader reads the
 // published proto files from disk (not the server's own embedded copy or codecs).
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
@@ -20,7 +22,19 @@ function load(file: string): Package {
 export const logservice = load(path.join(PROTO_DIR, "log_service.proto")).logservice;
 export const health = load(path.join(STANDARD_PROTO_DIR, "health.proto")).grpc.health.v1;
 export const reflectionV1 = load(path.join(STANDARD_PROTO_DIR, "reflection-v1.proto")).grpc.reflection.v1;
-export const reflectionV1alpha = load(path.join(STANDARD_PROTO_DIR, "reflection-v1alpha.proto")).grpc.reflection.v1alpha;
+/** v1alpha is v1 under its pre-release package name (the server derives it the same way). */
+export const reflectionV1alpha = load(
+  writeTemp(
+    "reflection-v1alpha.proto",
+    readFileSync(path.join(STANDARD_PROTO_DIR, "reflection-v1.proto"), "utf8").replace("package grpc.reflection.v1;", "package grpc.reflection.v1alpha;"),
+  ),
+).grpc.reflection.v1alpha;
+
+function writeTemp(name: string, text: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "log_server-proto-")), name);
+  writeFileSync(file, text);
+  return file;
+}
 
 export type ServiceName = "LogService" | "LogBridge";
 
