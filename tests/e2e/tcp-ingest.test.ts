@@ -41,6 +41,8 @@ describe("TCP ingestion end to end", () => {
     server = await startServer();
     const good = await connectTcp(server.tcpPort);
     await writeAll(good, numbered(0, 0));
+    // Order across connections is only the order records reach the writer; make this one first.
+    await server.waitForLines(1);
     const bad = await connectTcp(server.tcpPort);
     await writeAll(bad, concat([helloFrame("bad-client", "bad-host"), numbered(1, 0), numbered(1, 1)]));
     await writeAll(bad, new Uint8Array([0, 0, 0, 8, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]));
