@@ -1,5 +1,5 @@
 // Decode worker: decodes and formats TCP reads off the main thread. Each connection is handled by one
-// worker, in order, so a connection's records keep their order; the main thread numbers the lines.
+// worker, in order, so a connection's records keep their order. Lines are numbered from the shared counter.
 import { ChunkDecoder, OutputBuffers } from "./chunk-decoder.ts";
 import { Sequencer } from "../pipeline/sequencer.ts";
 import type { DecodeRequest, DecodeResponse } from "./decode-protocol.ts";
