@@ -8,7 +8,11 @@
 // record framed (baseline) or on disk (log_server), input MB/s, the server's CPU time per record,
 // and its peak RSS (VmHWM).
 //
-// Environment: BENCH_RECORDS (1000000), BENCH_CONNECTIONS (8), BENCH_MAX_FILE_BYTES (64 MiB),
+// Both servers first get BENCH_WARMUP records (200000), not measured: a long-running server has its
+// hot path compiled by the JIT, a cold one spends the first few hundred thousand records getting there.
+//
+// Environment: BENCH_RECORDS (1000000), BENCH_WARMUP (200000), BENCH_CONNECTIONS (8), BENCH_MAX_FILE_BYTES (64 MiB),
+// BENCH_LOG_PARENT (where the temp log dir goes; default the OS temp dir),
 // BENCH_SERVER_ARGS (extra log_server flags, e.g. "--decode_threads 1").
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +21,8 @@ import type { Subprocess } from "bun";
 import { lastSequenceIn } from "../src/writer/last-sequence.ts";
 
 const records = Number(process.env.BENCH_RECORDS ?? 1_000_000);
+/** Records sent (and written) before the measured run, so the JIT has compiled the hot path, as in a running server. */
+const warmup = Number(process.env.BENCH_WARMUP ?? 200_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const maxFileBytes = process.env.BENCH_MAX_FILE_BYTES ?? String(64 * 1024 * 1024);
 const extraArgs = process.env.BENCH_SERVER_ARGS?.split(" ").filter(Boolean) ?? [];
@@ -52,8 +58,8 @@ function peakRssMiB(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 }
 
-async function runClient(port: number): Promise<{ startedAt: number; bytes: number }> {
-  const client = Bun.spawn([process.execPath, path.join(root, "scripts/bench-client.ts"), String(port), String(records), String(connections)], {
+async function runClient(port: number, count = records): Promise<{ startedAt: number; bytes: number }> {
+  const client = Bun.spawn([process.execPath, path.join(root, "scripts/bench-client.ts"), String(port), String(count), String(connections)], {
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -69,7 +75,7 @@ interface Result {
 }
 
 async function baseline(): Promise<{ seconds: number; bytes: number }> {
-  const server = Bun.spawn([process.execPath, path.join(root, "scripts/bench-baseline-server.ts"), String(records)], {
+  const server = Bun.spawn([process.execPath, path.join(root, "scripts/bench-baseline-server.ts"), String(records), String(warmup)], {
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -77,6 +83,7 @@ async function baseline(): Promise<{ seconds: number; bytes: number }> {
   let text = "";
   while (!/listening on (\d+)/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
   const port = Number(/listening on (\d+)/.exec(text)?.[1]);
+  if (warmup > 0) await runClient(port, warmup);
   const { startedAt, bytes } = await runClient(port);
   while (!/lastFrameAt/.test(text)) {
     const { value, done } = await reader.read();
@@ -89,14 +96,18 @@ async function baseline(): Promise<{ seconds: number; bytes: number }> {
 }
 
 async function logServer(): Promise<Result> {
-  const logDir = mkdtempSync(path.join(tmpdir(), "log_server-bench-"));
+  const logDir = mkdtempSync(path.join(process.env.BENCH_LOG_PARENT ?? tmpdir(), "log_server-bench-"));
   const args = ["--port", "0", "--tcp_only", "--metrics_port", "0", "--log_dir", logDir, "--max_file_bytes", maxFileBytes, ...extraArgs];
   const server = Bun.spawn([process.execPath, "run", path.join(root, "src/main.ts"), ...args], { stdout: "pipe", stderr: "inherit" }) as Piped;
   const port = Number((await waitForOutput(server, /TCP server listening on .*:(\d+)/))[1]);
+  const liveFile = path.join(logDir, "_main.log");
+  if (warmup > 0) {
+    await runClient(port, warmup);
+    while ((lastSequenceIn(liveFile) ?? -1) < warmup - 1) await Bun.sleep(2);
+  }
   const cpuBefore = cpuSeconds(server.pid);
   const { startedAt, bytes } = await runClient(port);
-  const liveFile = path.join(logDir, "_main.log");
-  while ((lastSequenceIn(liveFile) ?? -1) < records - 1) await Bun.sleep(2);
+  while ((lastSequenceIn(liveFile) ?? -1) < warmup + records - 1) await Bun.sleep(2);
   const result = { seconds: (Date.now() - startedAt) / 1000, bytes, cpuSeconds: cpuSeconds(server.pid) - cpuBefore, rssMiB: peakRssMiB(server.pid) };
   server.kill("SIGTERM");
   await server.exited;

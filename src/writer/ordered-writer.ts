@@ -149,6 +149,7 @@ export class OrderedWriter {
   #healthy = true;
   #unsynced = false;
   #lastSync = performance.now();
+  #syncInFlight: Promise<void> | null = null;
   #syncTimer: ReturnType<typeof setInterval> | null = null;
   #reopenWaiters: Array<() => void> = [];
   #idleWaiters: Array<() => void> = [];
@@ -340,7 +341,8 @@ export class OrderedWriter {
     this.#closed = true;
     if (this.#syncTimer) clearInterval(this.#syncTimer);
     if (this.#gapTimer) clearTimeout(this.#gapTimer);
-    await this.#retrying("sync", () => this.#file.sync());
+    await this.#syncInFlight;
+    await this.#syncNow();
     await this.#file.close();
   }
 
@@ -421,7 +423,7 @@ export class OrderedWriter {
           await this.#writeBlock(this.#blocks[0]);
           continue;
         }
-        if (this.#unsynced && this.#syncDue()) await this.#syncNow();
+        if (this.#unsynced && this.#syncDue()) this.#syncInBackground();
         if (this.#reopenWaiters.length === 0 && this.#stagedLines === 0) break;
       }
     } finally {
@@ -464,9 +466,10 @@ export class OrderedWriter {
       this.stats.recordsWritten += last - first;
       this.stats.bytesWritten += end - start;
       this.#unsynced = true;
-      if (this.#options.fsync.kind === "batch" || (this.#options.fsync.kind === "interval" && this.#syncDue())) {
-        await this.#syncNow();
-      }
+      // Under `batch` an acknowledgement waits for the fsync; under `interval` it does not, so the
+      // fsync runs beside the next writes instead of stalling them.
+      if (this.#options.fsync.kind === "batch") await this.#syncNow();
+      else if (this.#syncDue()) this.#syncInBackground();
       this.#settle(block.settlesAt(last - 1));
       this.#adaptBatchLimit(this.#stagedLines);
     }
@@ -512,20 +515,32 @@ export class OrderedWriter {
   }
 
   async #rotate(): Promise<void> {
+    // The live file is about to be closed: what was written to it gets its fsync first.
+    await this.#syncInFlight;
+    if (this.#unsynced && this.#options.fsync.kind !== "never") await this.#syncNow();
     await this.#retrying("rotate", () => this.#file.rotate());
     this.stats.rotations++;
   }
 
   async #syncNow(): Promise<void> {
-    await this.#retrying("sync", () => this.#file.sync());
-    this.stats.fsyncs++;
     this.#unsynced = false;
     this.#lastSync = performance.now();
+    await this.#retrying("sync", () => this.#file.sync());
+    this.stats.fsyncs++;
+  }
+
+  /** Starts an fsync without waiting for it (at most one at a time); rotate, reopen and close wait for it. */
+  #syncInBackground(): void {
+    if (this.#syncInFlight !== null) return;
+    this.#syncInFlight = this.#syncNow().finally(() => {
+      this.#syncInFlight = null;
+    });
   }
 
   async #reopenNow(): Promise<void> {
     const waiters = this.#reopenWaiters;
     this.#reopenWaiters = [];
+    await this.#syncInFlight;
     await this.#retrying("reopen", () => this.#file.reopen());
     this.#options.ops.info(`reopened ${this.#file.path}`);
     for (const resolve of waiters) resolve();
