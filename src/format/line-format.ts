@@ -4,7 +4,8 @@
 // An empty column is written as "-" so every line keeps the same number of columns; an empty
 // timestamp is replaced by the server's receive time. Escaping keeps one record = one line:
 //   "\" → "\\", LF → "\n", CR → "\r", other control bytes (0x00–0x1f except TAB, and 0x7f) → "\xHH".
-// Everything else, including UTF-8, is copied byte for byte.
+// Everything else, including UTF-8, is copied byte for byte. Levels 0–11 are written by name; a
+// higher one (a newer client, or a corrupt value) as its decimal number.
 //
 // How (this is the hottest code of the server): the line is written 4 bytes at a time. Values are read
 // a word at a time (through LogFields.words when 4-byte aligned, as Cap'n Proto Text always is),
@@ -40,11 +41,6 @@ export const LEVEL_NAMES = [
   "NOTSET", "DEBUG", "STREAM", "INFO", "LOGON", "LOGOUT",
   "TRADE", "SCHEDULE", "REPORT", "WARNING", "ERROR", "CRITICAL",
 ] as const;
-
-/** Levels above 11 (a newer client, or a corrupt value) are written as their decimal number. */
-export function levelName(level: number): string {
-  return LEVEL_NAMES[level] ?? String(level);
-}
 
 /** `text` as little-endian words, padded with spaces to whole words. */
 function wordsOf(text: string): Int32Array {

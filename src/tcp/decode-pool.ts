@@ -45,10 +45,6 @@ export class DecodePool {
     }
   }
 
-  get size(): number {
-    return this.#workers.length;
-  }
-
   /** Hands a read of `connection` to its worker; the bytes are transferred, not copied. */
   submit(connection: number, bytes: Uint8Array): void {
     let worker = this.#assigned.get(connection);
