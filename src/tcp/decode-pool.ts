@@ -21,6 +21,7 @@ export class DecodePool {
   #inFlight = 0;
   inFlightBytes = 0;
   #idleWaiters: Array<() => void> = [];
+  #terminated = false;
 
   constructor(
     size: number,
@@ -63,6 +64,7 @@ export class DecodePool {
 
   /** Returns an output buffer to a worker for reuse. */
   recycle(buffer: ArrayBuffer): void {
+    if (this.#terminated) return;
     const worker = this.#workers[this.#nextRecycle++ % this.#workers.length];
     const request: DecodeRequest = { kind: "recycle", buffer };
     worker.postMessage(request, { transfer: [buffer] });
@@ -90,6 +92,7 @@ export class DecodePool {
   }
 
   terminate(): void {
+    this.#terminated = true;
     for (const worker of this.#workers) worker.terminate();
   }
 }

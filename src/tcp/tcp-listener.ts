@@ -113,13 +113,14 @@ export class TcpListener {
 
   /** A decode worker's answer for one read: hand its numbered lines to the writer, then act on what it saw. */
   #accept(response: DecodeResponse): void {
+    // The lines hold numbers already taken from the shared counter: they are written in every case.
+    const count = response.ends.length;
+    if (count > 0) this.options.sink.acceptNumbered(response.first, response.lines, response.ends, "tcp");
+    this.options.sink.writer.externalPendingBytes = this.#pool.inFlightBytes;
     const socket = this.#byId.get(response.connection);
     if (socket === undefined) return;
     const connection = socket.data;
     connection.pendingReads--;
-    const count = response.ends.length;
-    if (count > 0) this.options.sink.acceptNumbered(response.first, response.lines, response.ends, "tcp");
-    this.options.sink.writer.externalPendingBytes = this.#pool.inFlightBytes;
     connection.records += count;
     if (response.sawFirstFrame) connection.sawFirstFrame = true;
     if (response.identity !== null) connection.identity = response.identity;
