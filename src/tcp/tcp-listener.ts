@@ -20,6 +20,8 @@ export interface TcpListenerOptions {
   maxConnections: number;
   /** Decode worker threads. */
   decodeThreads: number;
+  /** Tests substitute a decode worker that fails on purpose. */
+  decodeWorkerUrl?: URL;
 }
 
 /** During shutdown a connection counts as drained once it has sent nothing for this long. */
@@ -40,12 +42,28 @@ export class TcpListener {
   readonly #pool: DecodePool;
 
   constructor(readonly options: TcpListenerOptions) {
-    this.#pool = new DecodePool(
-      options.decodeThreads,
-      options.sink.sequencer.shared,
-      (response) => this.#accept(response),
-      (error) => options.ops.error(`a decode worker failed (${error.message}); records in flight on it are lost`),
+    this.#pool = new DecodePool({
+      size: options.decodeThreads,
+      sequence: options.sink.sequencer.shared,
+      onResponse: (response) => this.#accept(response),
+      onLost: (connections, reads, error) => this.#lost(connections, reads, error),
+      workerUrl: options.decodeWorkerUrl,
+    });
+  }
+
+  /** A decode worker died with reads of these connections unanswered: those bytes are gone, so close them. */
+  #lost(ids: number[], reads: number, error: string): void {
+    this.options.ops.error(
+      `a decode worker failed (${error}); it was replaced, but ${reads} reads from ${ids.length} connections were lost; ` +
+        "closing those connections so their clients reconnect and resend",
     );
+    for (const id of ids) {
+      const socket = this.#byId.get(id);
+      if (socket === undefined) continue;
+      socket.data.pendingReads = 0;
+      if (!socket.data.closed) this.#close(socket, "decoder-failure", "its decode worker failed");
+      this.#forgetIfDone(socket);
+    }
   }
 
   get port(): number {
