@@ -120,6 +120,7 @@ type ClientSocket = Awaited<ReturnType<typeof connectTcp>>;
 
 export function connectTcp(port: number) {
   let onDrain: (() => void) | null = null;
+  const state = { closed: false };
   return Bun.connect({
     hostname: "127.0.0.1",
     port,
@@ -128,16 +129,26 @@ export function connectTcp(port: number) {
       drain() {
         onDrain?.();
       },
+      close() {
+        state.closed = true;
+        onDrain?.();
+      },
     },
-  }).then((socket) => Object.assign(socket, { waitDrain: () => new Promise<void>((resolve) => (onDrain = resolve)) }));
+  }).then((socket) =>
+    Object.assign(socket, {
+      waitDrain: () => new Promise<void>((resolve) => (onDrain = resolve)),
+      isClosed: () => state.closed,
+    }),
+  );
 }
 
-/** socket.write may take only part of the data; wait for drain and write the rest. */
+/** socket.write may take only part of the data; wait for drain and write the rest. Throws if the server closed it. */
 export async function writeAll(socket: ClientSocket, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) {
+    if (socket.isClosed()) throw new Error(`the server closed the connection after ${offset} of ${bytes.length} bytes`);
     const written = socket.write(bytes.subarray(offset));
-    offset += written;
+    if (written > 0) offset += written;
     if (offset < bytes.length) await socket.waitDrain();
   }
 }
