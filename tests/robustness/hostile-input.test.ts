@@ -586,35 +586,9 @@ describe("hostile TCP input", () => {
 
 /** Sends one hostile payload on a new connection and waits (bounded) for the server to close it. */
 async function sendHostile(port: number, h: Hostile, rng: Rng, index: number): Promise<void> {
-  let closed = false;
-  let onClosed!: () => void;
-  const whenClosed = new Promise<void>((resolve) => (onClosed = resolve));
-  let onDrain: (() => void) | null = null;
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      data() {},
-      drain() {
-        onDrain?.();
-      },
-      close() {
-        closed = true;
-        onClosed();
-        onDrain?.();
-      },
-      error() {},
-    },
-  });
-  const write = async (bytes: Uint8Array) => {
-    let offset = 0;
-    while (offset < bytes.length && !closed) {
-      const written = socket.write(bytes.subarray(offset));
-      if (written < 0) return;
-      offset += written;
-      if (offset < bytes.length) await new Promise<void>((resolve) => (onDrain = resolve));
-    }
-  };
+  const socket = await connectTcp(port);
+  // The server may close the connection at any point of the payload: the rest is simply not sent.
+  const write = (bytes: Uint8Array) => writeAll(socket, bytes).catch(() => {});
   const bytes = h.bytes;
   const style = rng.int(10);
   if (style < 5 || bytes.length < 2) {
@@ -631,7 +605,7 @@ async function sendHostile(port: number, h: Hostile, rng: Rng, index: number): P
   } else {
     // The first bytes one at a time (the length prefix straddles reads), then the rest.
     const head = Math.min(bytes.length, 1 + rng.int(12));
-    for (let i = 0; i < head && !closed; i++) {
+    for (let i = 0; i < head && !socket.isClosed(); i++) {
       await write(bytes.subarray(i, i + 1));
       await Bun.sleep(1);
     }
@@ -639,7 +613,7 @@ async function sendHostile(port: number, h: Hostile, rng: Rng, index: number): P
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), 15_000)));
-  const outcome = await Promise.race([whenClosed, timeout]);
+  const outcome = await Promise.race([socket.closed, timeout]);
   clearTimeout(timer);
   if (outcome === "timeout") {
     socket.terminate();

@@ -120,6 +120,8 @@ type ClientSocket = Awaited<ReturnType<typeof connectTcp>>;
 
 export function connectTcp(port: number) {
   let onDrain: (() => void) | null = null;
+  let onClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (onClosed = resolve));
   const state = { closed: false };
   return Bun.connect({
     hostname: "127.0.0.1",
@@ -131,13 +133,17 @@ export function connectTcp(port: number) {
       },
       close() {
         state.closed = true;
+        onClosed();
         onDrain?.();
       },
+      error() {},
     },
   }).then((socket) =>
     Object.assign(socket, {
       waitDrain: () => new Promise<void>((resolve) => (onDrain = resolve)),
       isClosed: () => state.closed,
+      /** Resolves when either side has closed the connection. */
+      closed,
     }),
   );
 }
