@@ -50,7 +50,7 @@ const DECODE_REASONS = {
   "text-not-terminated": true,
   "traversal-limit": true,
 } satisfies Record<DecodeReason, true>;
-/** "oversize": the frame parser's length check; "internal": a decoder bug (see Connection.describeError). */
+/** "oversize": the frame parser's length check; "internal": a decoder bug (see describeError in src/tcp/chunk-decoder.ts). */
 export const KNOWN_CLOSE_REASONS: readonly string[] = ["oversize", ...Object.keys(DECODE_REASONS), "internal"].sort();
 
 const PROTOCOLS: readonly Protocol[] = ["tcp", "grpc"];

@@ -1,4 +1,4 @@
-// Fills a LogFields from JS strings (gRPC requests, the server's own marker lines): each string is
+// Fills a LogFields from JS strings (the server's own lines, such as the gap marker): each string is
 // UTF-8 encoded once into a reused scratch buffer, then the common line formatter takes over.
 import { FIELD_COUNT, LogFields } from "./log-fields.ts";
 

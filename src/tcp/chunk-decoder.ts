@@ -65,7 +65,7 @@ export class OutputBuffers {
 /** Shared by every connection of this thread: frames are decoded one at a time. */
 const decoded = new LogFields();
 
-export function describeError(error: unknown): { reason: string; detail: string } {
+function describeError(error: unknown): { reason: string; detail: string } {
   if (error instanceof DecodeError) return { reason: error.reason, detail: error.message };
   if (error instanceof Error && "reason" in error) return { reason: String(error.reason), detail: error.message };
   return { reason: "internal", detail: error instanceof Error ? error.message : String(error) };
